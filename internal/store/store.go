@@ -1,0 +1,130 @@
+// Package store owns the record store's contract: FHIR resources kept as
+// their JSON with every version, an ordered change feed across the whole
+// store, and atomic multi-resource writes.
+//
+// The contract is small on purpose. Backends (store/sqlite, store/postgres)
+// implement Store; store/storetest is the one conformance suite every backend
+// must pass. Only packages under store/ import a SQL driver. Callers above
+// (fhirapi, ingest, mpi, ...) depend on these interfaces, never on a backend.
+//
+// Conditions a caller branches on are sentinel errors: ErrNotFound, ErrGone,
+// ErrVersionConflict. Everything else is an internal failure.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Backends wrap them with %w; test with errors.Is.
+var (
+	// ErrNotFound: the resource (or version) never existed.
+	ErrNotFound = errors.New("store: not found")
+	// ErrGone: the resource existed and its current version is a deletion.
+	ErrGone = errors.New("store: deleted")
+	// ErrVersionConflict: an If-Match version did not equal the current one.
+	ErrVersionConflict = errors.New("store: version conflict")
+	// ErrClosed: the store has been closed.
+	ErrClosed = errors.New("store: closed")
+)
+
+// Resource is one version of one FHIR resource as stored.
+type Resource struct {
+	Type        string    // FHIR resource type, e.g. "Patient"
+	ID          string    // logical id
+	Version     int64     // meta.versionId, 1 for the first version
+	LastUpdated time.Time // meta.lastUpdated, UTC, millisecond precision
+	Deleted     bool      // this version is a deletion (Body is nil)
+	Seq         int64     // change-feed position of this version; unique, increasing in commit order
+	Body        []byte    // the resource JSON with id and meta.versionId/lastUpdated set; nil when Deleted
+}
+
+// Token is one index entry written with a resource version in the same
+// transaction. In the foundation only identifiers are indexed
+// (Param "identifier"); search (issue 3) widens this.
+type Token struct {
+	Param  string // search parameter code, e.g. "identifier"
+	System string // may be empty
+	Value  string
+}
+
+// Put is a create-or-update of one resource.
+type Put struct {
+	Type string
+	ID   string
+	// Body is the resource JSON. The store sets id, meta.versionId and
+	// meta.lastUpdated in the stored copy; other meta elements are kept.
+	Body []byte
+	// IfMatch, when non-zero, requires the current version to equal it
+	// (ErrVersionConflict otherwise, also when the resource does not exist).
+	IfMatch int64
+	// IfNoneExist, when true, fails with ErrVersionConflict if the resource
+	// already exists and is not deleted (a plain create with a chosen id).
+	IfNoneExist bool
+	// Tokens replace the resource's index entries.
+	Tokens []Token
+}
+
+// Tx is the view of the store inside one atomic write. Reads see the
+// transaction's own earlier writes. A Tx must not be used after the function
+// it was passed to returns.
+type Tx interface {
+	// Read returns the current version, ErrNotFound, or ErrGone (with the
+	// deleted version's metadata in the returned Resource).
+	Read(ctx context.Context, typ, id string) (*Resource, error)
+	// FindByToken returns the ids of current, not-deleted resources of typ
+	// with a token matching param and value, and system when system != "".
+	FindByToken(ctx context.Context, typ, param, system, value string) ([]string, error)
+	// Put writes a new version (version = current+1, or 1). It returns the
+	// stored version with its Body.
+	Put(ctx context.Context, p Put) (*Resource, error)
+	// Delete writes a deletion version. Deleting a resource that never
+	// existed returns ErrNotFound; deleting one already deleted returns the
+	// existing deletion and writes nothing. ifMatch as in Put.
+	Delete(ctx context.Context, typ, id string, ifMatch int64) (*Resource, error)
+}
+
+// HistoryQuery selects versions for _history. Type and ID narrow it to a
+// type or an instance; both empty means the whole system.
+type HistoryQuery struct {
+	Type  string
+	ID    string
+	Since time.Time // only versions with LastUpdated >= Since (zero: all)
+	// BeforeSeq, when non-zero, returns only versions with Seq < BeforeSeq:
+	// the cursor for the next page, which stays stable while data changes.
+	BeforeSeq int64
+	Count     int // page size; backends cap it at 1000 and default to 100
+}
+
+// Store is the record store. Implementations are safe for concurrent use.
+type Store interface {
+	// Read returns the current version of a resource, ErrNotFound, or
+	// ErrGone (with the deletion's metadata in the returned Resource).
+	Read(ctx context.Context, typ, id string) (*Resource, error)
+	// VRead returns one version (a deletion version has Deleted set), or ErrNotFound.
+	VRead(ctx context.Context, typ, id string, version int64) (*Resource, error)
+	// History returns versions newest first (descending Seq).
+	History(ctx context.Context, q HistoryQuery) ([]Resource, error)
+	// FindByToken is Tx.FindByToken outside a write.
+	FindByToken(ctx context.Context, typ, param, system, value string) ([]string, error)
+	// Write runs fn in one atomic transaction: every Put and Delete in it
+	// commits together or not at all. If fn returns an error nothing is
+	// written and Write returns that error. When Write returns nil the
+	// changes are durable. Backends may commit several concurrent Writes in
+	// one database transaction (group commit); each keeps its own atomicity.
+	Write(ctx context.Context, fn func(Tx) error) error
+	// Changes returns committed versions with Seq > after, in Seq order, at
+	// most limit of them: the change feed. A reader saves the last Seq it
+	// handled and resumes from there.
+	Changes(ctx context.Context, after int64, limit int) ([]Resource, error)
+	// Close releases the store. Pending Writes finish first.
+	Close() error
+}
+
+// Stats is an optional ability: backends that can count report their size.
+type Stats interface {
+	// Count returns the number of current, not-deleted resources and of
+	// stored versions.
+	Count(ctx context.Context) (resources, versions int64, err error)
+}
