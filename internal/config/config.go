@@ -1,0 +1,187 @@
+// Package config owns carerecord's one typed configuration struct and how it
+// is assembled: defaults < config file (YAML) < environment < command-line
+// flags, then validated before anything starts.
+//
+// It is layer 0: it reads the config file and the environment it is given and
+// nothing else. cmd/carerecord and server import it; nothing reads settings
+// by string key from a global.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is everything carerecord can be told.
+type Config struct {
+	// Listen is the HTTP listen address (host:port; port 0 picks one).
+	Listen string `yaml:"listen"`
+	// DataDir holds the embedded SQLite store (and, later, the embedded queue).
+	DataDir string `yaml:"data"`
+	// PostgresDSN, when set, selects the PostgreSQL backend instead of SQLite.
+	PostgresDSN string `yaml:"postgres"`
+	// PublicURL is the base URL clients use, when it differs from
+	// http://<listen> (behind a proxy). Empty: derived from the listener.
+	PublicURL string `yaml:"public_url"`
+	// MaxBodyBytes limits a request body; larger requests get 413.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// Demo configures `carerecord demo`.
+	Demo Demo `yaml:"demo"`
+}
+
+// Demo configures the synthetic population loaded by `carerecord demo`.
+type Demo struct {
+	Patients int   `yaml:"patients"`
+	Seed     int64 `yaml:"seed"`
+}
+
+// Default returns the built-in defaults: a local server on the embedded store.
+func Default() Config {
+	return Config{
+		Listen:       "127.0.0.1:8080",
+		DataDir:      "./data",
+		MaxBodyBytes: 64 << 20,
+		LogLevel:     "info",
+		Demo:         Demo{Patients: 1000, Seed: 1},
+	}
+}
+
+// Env names, one per setting.
+const (
+	EnvConfig       = "CARERECORD_CONFIG"
+	EnvListen       = "CARERECORD_LISTEN"
+	EnvData         = "CARERECORD_DATA"
+	EnvPostgres     = "CARERECORD_POSTGRES_DSN"
+	EnvPublicURL    = "CARERECORD_PUBLIC_URL"
+	EnvMaxBodyBytes = "CARERECORD_MAX_BODY_BYTES"
+	EnvLogLevel     = "CARERECORD_LOG_LEVEL"
+	EnvPatients     = "CARERECORD_DEMO_PATIENTS"
+	EnvSeed         = "CARERECORD_DEMO_SEED"
+)
+
+// LoadFile overlays the YAML file at path onto c. Unknown keys are errors,
+// so a misspelt setting is never silently ignored.
+func (c *Config) LoadFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	defer f.Close()
+	dec := yaml.NewDecoder(f)
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) { // an empty file sets nothing
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadEnv overlays settings from the environment, read through getenv.
+func (c *Config) LoadEnv(getenv func(string) string) error {
+	str := func(name string, dst *string) {
+		if v := getenv(name); v != "" {
+			*dst = v
+		}
+	}
+	str(EnvListen, &c.Listen)
+	str(EnvData, &c.DataDir)
+	str(EnvPostgres, &c.PostgresDSN)
+	str(EnvPublicURL, &c.PublicURL)
+	str(EnvLogLevel, &c.LogLevel)
+	ints := []struct {
+		name string
+		set  func(int64)
+	}{
+		{EnvMaxBodyBytes, func(n int64) { c.MaxBodyBytes = n }},
+		{EnvPatients, func(n int64) { c.Demo.Patients = int(n) }},
+		{EnvSeed, func(n int64) { c.Demo.Seed = n }},
+	}
+	for _, it := range ints {
+		v := getenv(it.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("environment %s: not an integer: %q", it.name, v)
+		}
+		it.set(n)
+	}
+	return nil
+}
+
+// Validate reports every problem with c, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, port, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen %q: want host:port", c.Listen))
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		errs = append(errs, fmt.Errorf("listen %q: port must be 0-65535", c.Listen))
+	}
+	if c.PostgresDSN == "" && strings.TrimSpace(c.DataDir) == "" {
+		errs = append(errs, errors.New("data: a data folder is needed for the embedded store"))
+	}
+	if c.PostgresDSN != "" {
+		if err := checkDSN(c.PostgresDSN); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("public_url %q: want an absolute http(s) URL", c.PublicURL))
+		}
+	}
+	if c.MaxBodyBytes < 1024 {
+		errs = append(errs, fmt.Errorf("max_body_bytes %d: must be at least 1024", c.MaxBodyBytes))
+	}
+	if _, err := c.SlogLevel(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.Demo.Patients < 0 || c.Demo.Patients > 10_000_000 {
+		errs = append(errs, fmt.Errorf("demo.patients %d: must be 0-10000000", c.Demo.Patients))
+	}
+	return errors.Join(errs...)
+}
+
+// checkDSN accepts a postgres:// URL or a libpq key=value string. It never
+// echoes the DSN, which may hold a password.
+func checkDSN(dsn string) error {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil || u.Host == "" {
+			return errors.New("postgres: the DSN is not a valid postgres:// URL with a host")
+		}
+		return nil
+	}
+	if strings.Contains(dsn, "=") {
+		return nil
+	}
+	return errors.New("postgres: want a postgres://user@host:port/db URL or key=value pairs")
+}
+
+// SlogLevel parses LogLevel.
+func (c *Config) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return 0, fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}
+
+// Backend names the record store the config selects: "postgres" or "sqlite".
+func (c *Config) Backend() string {
+	if c.PostgresDSN != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}

@@ -1,0 +1,95 @@
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+)
+
+// Set says which groups of flags a command accepts.
+type Set int
+
+const (
+	// StoreFlags: --data and --postgres (every command that opens the store).
+	StoreFlags Set = 1 << iota
+	// ServerFlags: --listen, --public-url, --max-body-bytes.
+	ServerFlags
+	// DemoFlags: --patients and --seed.
+	DemoFlags
+)
+
+// Load builds the configuration for one command: defaults, then the config
+// file (--config or CARERECORD_CONFIG), then the environment, then the flags
+// the command line actually set. It returns the remaining arguments. Extra
+// command-specific flags may be registered on the flag set by extra.
+func Load(command string, set Set, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
+	// Pass 1: find --config without applying anything else.
+	path := getenv(EnvConfig)
+	pre := newFlagSet(command, io.Discard)
+	var scratch Config
+	bind(pre, &scratch, set)
+	pre.StringVar(&path, "config", path, "")
+	if extra != nil {
+		extra(pre)
+	}
+	if err := pre.Parse(args); err != nil {
+		// Report the error with full usage in pass 2.
+		path = getenv(EnvConfig)
+	}
+
+	cfg := Default()
+	if path != "" {
+		if err := cfg.LoadFile(path); err != nil {
+			return cfg, nil, err
+		}
+	}
+	if err := cfg.LoadEnv(getenv); err != nil {
+		return cfg, nil, err
+	}
+
+	// Pass 2: flags bound to the assembled config override only what they set.
+	fs := newFlagSet(command, stderr)
+	bind(fs, &cfg, set)
+	fs.String("config", path, "YAML config file (env "+EnvConfig+")")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, nil, err
+	}
+	return cfg, fs.Args(), nil
+}
+
+func newFlagSet(command string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("carerecord "+command, flag.ContinueOnError)
+	fs.SetOutput(out)
+	return fs
+}
+
+func bind(fs *flag.FlagSet, c *Config, set Set) {
+	if set&StoreFlags != 0 {
+		fs.StringVar(&c.DataDir, "data", c.DataDir, "data folder for the embedded store (env "+EnvData+")")
+		fs.StringVar(&c.PostgresDSN, "postgres", c.PostgresDSN, "PostgreSQL DSN; selects the PostgreSQL store (env "+EnvPostgres+")")
+	}
+	if set&ServerFlags != 0 {
+		fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address (env "+EnvListen+")")
+		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL clients see, if not http://LISTEN (env "+EnvPublicURL+")")
+		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body (env "+EnvMaxBodyBytes+")")
+	}
+	if set&DemoFlags != 0 {
+		fs.IntVar(&c.Demo.Patients, "patients", c.Demo.Patients, "synthetic patients to generate into an empty store (env "+EnvPatients+")")
+		fs.Int64Var(&c.Demo.Seed, "seed", c.Demo.Seed, "seed of the synthetic population (env "+EnvSeed+")")
+	}
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env "+EnvLogLevel+")")
+}
+
+// String renders the effective configuration for check-config, with any
+// password in the PostgreSQL DSN masked.
+func (c Config) String() string {
+	dsn := c.PostgresDSN
+	if dsn != "" {
+		dsn = redactDSN(dsn)
+	}
+	return fmt.Sprintf("listen: %s\ndata: %s\npostgres: %s\npublic_url: %s\nmax_body_bytes: %d\nlog_level: %s\ndemo:\n  patients: %d\n  seed: %d\nstore: %s\n",
+		c.Listen, c.DataDir, dsn, c.PublicURL, c.MaxBodyBytes, c.LogLevel, c.Demo.Patients, c.Demo.Seed, c.Backend())
+}
