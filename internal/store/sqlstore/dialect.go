@@ -1,0 +1,77 @@
+package sqlstore
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Dialect is what differs between the SQL databases sqlstore runs on. The
+// queries themselves are shared: they are written with ? placeholders and
+// use only syntax both SQLite and PostgreSQL accept (INSERT ... RETURNING,
+// INSERT ... ON CONFLICT DO UPDATE).
+type Dialect struct {
+	// Name names the database in errors and logs, e.g. "sqlite".
+	Name string
+	// Rebind rewrites a query written with ? placeholders into the driver's
+	// style. Nil keeps ? (SQLite); DollarPlaceholders gives $1, $2, ...
+	Rebind func(query string) string
+	// TimeValue turns a last_updated instant (UTC, millisecond precision)
+	// into the driver argument stored in resource_versions.last_updated.
+	// Scanning accepts either an integer of Unix milliseconds or a
+	// time.Time, so the column may be either.
+	TimeValue func(time.Time) any
+	// LastInsertID takes a new version's seq from Result.LastInsertId
+	// instead of INSERT ... RETURNING (which SQLite runs through a temporary
+	// table).
+	LastInsertID bool
+	// WriteVersion, when set, is one statement that inserts a version and
+	// points resources at it, returning seq, with the arguments (type, id,
+	// version, last_updated, deleted, body). It saves a round trip per write
+	// where the database allows data-modifying CTEs (PostgreSQL). Empty: two
+	// statements.
+	WriteVersion string
+	// LockFeed, when set, is run first in every group transaction. It must
+	// serialise seq assignment with commit order across every process that
+	// writes the database (PostgreSQL: a transaction-scoped advisory lock).
+	// SQLite leaves it empty: its single writer already does that.
+	LockFeed string
+	// Checkpoint and Vacuum are run outside any transaction, through the
+	// committer, by (*Store).Checkpoint and (*Store).Vacuum. Empty: no-op.
+	Checkpoint string
+	Vacuum     string
+}
+
+// UnixMillis is a TimeValue that stores Unix milliseconds (SQLite INTEGER).
+func UnixMillis(t time.Time) any { return t.UnixMilli() }
+
+// TimeAsIs is a TimeValue that passes time.Time to the driver (timestamptz).
+func TimeAsIs(t time.Time) any { return t }
+
+// DollarPlaceholders rewrites ? placeholders to $1, $2, ... (PostgreSQL).
+// The shared queries contain no ? inside string literals.
+func DollarPlaceholders(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+func (d Dialect) q(query string) string {
+	if d.Rebind == nil {
+		return query
+	}
+	return d.Rebind(query)
+}
