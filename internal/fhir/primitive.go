@@ -157,6 +157,9 @@ func validCode(s []byte) bool {
 	return true
 }
 
+// ValidID reports whether s is a FHIR id: [A-Za-z0-9\-\.]{1,64}.
+func ValidID(s string) bool { return validID(s) }
+
 // validID matches [A-Za-z0-9\-\.]{1,64}.
 func validID[T ~string | ~[]byte](s T) bool {
 	if len(s) == 0 || len(s) > 64 {

@@ -1,0 +1,129 @@
+package fhirapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"carerecord/internal/fhir"
+)
+
+// The interactions this package implements, as the CapabilityStatement
+// names them. capability_test.go exercises each one for Patient, so a new
+// claim here needs a test there.
+var (
+	typeInteractions = []string{
+		"read", "vread", "update", "patch", "delete",
+		"history-instance", "history-type", "create", "search-type",
+	}
+	systemInteractions = []string{"transaction", "batch", "history-system"}
+)
+
+type capCode struct {
+	Code string `json:"code"`
+}
+
+type capSearchParam struct {
+	Name          string `json:"name"`
+	Type          string `json:"type"`
+	Documentation string `json:"documentation,omitempty"`
+}
+
+type capResource struct {
+	Type              string           `json:"type"`
+	Interaction       []capCode        `json:"interaction"`
+	Versioning        string           `json:"versioning"`
+	ReadHistory       bool             `json:"readHistory"`
+	UpdateCreate      bool             `json:"updateCreate"`
+	ConditionalCreate bool             `json:"conditionalCreate"`
+	ConditionalRead   string           `json:"conditionalRead"`
+	ConditionalUpdate bool             `json:"conditionalUpdate"`
+	ConditionalDelete string           `json:"conditionalDelete"`
+	SearchParam       []capSearchParam `json:"searchParam"`
+}
+
+const restDocumentation = "Type-level search supports only _id and identifier " +
+	"(token: system|value, |value or value), and listing a whole type; _count " +
+	"and _cursor page the results. Other parameters are refused under " +
+	"Prefer: handling=strict and otherwise ignored with a warning. Conditional " +
+	"create, update and delete accept the same two parameters. Delete is " +
+	"idempotent: deleting a deleted or never-existing resource returns 204."
+
+// capabilityStatement renders the server's CapabilityStatement once, at New.
+func capabilityStatement(base, version string, now time.Time) []byte {
+	codes := func(names []string) []capCode {
+		out := make([]capCode, len(names))
+		for i, n := range names {
+			out[i] = capCode{n}
+		}
+		return out
+	}
+	params := []capSearchParam{
+		{Name: paramID, Type: "token", Documentation: "logical id"},
+		{Name: paramIdentifier, Type: "token", Documentation: "system|value, |value or value"},
+	}
+	var resources []capResource
+	for _, t := range fhir.ResourceTypes() {
+		resources = append(resources, capResource{
+			Type:              t,
+			Interaction:       codes(typeInteractions),
+			Versioning:        "versioned-update",
+			ReadHistory:       true,
+			UpdateCreate:      true,
+			ConditionalCreate: true,
+			ConditionalRead:   "not-supported",
+			ConditionalUpdate: true,
+			ConditionalDelete: "single",
+			SearchParam:       params,
+		})
+	}
+	type named struct {
+		Name    string `json:"name"`
+		Version string `json:"version,omitempty"`
+	}
+	cs := struct {
+		ResourceType   string   `json:"resourceType"`
+		Status         string   `json:"status"`
+		Date           string   `json:"date"`
+		Publisher      string   `json:"publisher"`
+		Kind           string   `json:"kind"`
+		Software       named    `json:"software"`
+		Implementation any      `json:"implementation"`
+		FHIRVersion    string   `json:"fhirVersion"`
+		Format         []string `json:"format"`
+		PatchFormat    []string `json:"patchFormat"`
+		Rest           []any    `json:"rest"`
+	}{
+		ResourceType: "CapabilityStatement",
+		Status:       "active",
+		Date:         instant(now),
+		Publisher:    "carerecord",
+		Kind:         "instance",
+		Software:     named{"carerecord", version},
+		Implementation: struct {
+			Description string `json:"description"`
+			URL         string `json:"url"`
+		}{"carerecord FHIR R4 API", base},
+		FHIRVersion: "4.0.1",
+		Format:      []string{"json", "application/fhir+json"},
+		PatchFormat: []string{mediaJSONPatch},
+		Rest: []any{struct {
+			Mode          string        `json:"mode"`
+			Documentation string        `json:"documentation"`
+			Resource      []capResource `json:"resource"`
+			Interaction   []capCode     `json:"interaction"`
+		}{"server", restDocumentation, resources, codes(systemInteractions)}},
+	}
+	b, err := json.Marshal(cs)
+	if err != nil {
+		panic("fhirapi: CapabilityStatement: " + err.Error()) // static data: cannot fail
+	}
+	return b
+}
+
+// metadata: GET /metadata.
+func (a *api) metadata(w http.ResponseWriter, r *http.Request) error {
+	w.WriteHeader(http.StatusOK)
+	w.Write(a.capability)
+	return nil
+}
