@@ -1,0 +1,70 @@
+package fhirimport
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// syntheaDir finds ../shared/testdata/synthea/bundles beside the repository.
+func syntheaDir(t testing.TB) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("repository root not found")
+		}
+		dir = parent
+	}
+	p := filepath.Join(dir, "..", "shared", "testdata", "synthea", "bundles")
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("Synthea bundles not found at %s (../shared is absent): skipping", p)
+	}
+	return p
+}
+
+// The real Synthea transaction Bundles import completely: all 70 files, and
+// the count of resources the README of the test data gives (16,121 in the
+// patient bundles plus the two shared bundles' Organizations and
+// Practitioners).
+func TestImportSynthea(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	dir := syntheaDir(t)
+	st := openStore(t)
+	sum, err := New(st, Options{Progress: io.Discard}).Import(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range sum.Failed {
+		t.Errorf("%s: %v", filepath.Base(f.Path), f.Err)
+	}
+	if sum.Files != 70 {
+		t.Errorf("files = %d, want 70", sum.Files)
+	}
+	if sum.Resources < 16121 {
+		t.Errorf("resources = %d, want at least the 16,121 patient-bundle resources", sum.Resources)
+	}
+	t.Logf("imported %d resources from %d files in %v (%.0f/s)", sum.Resources, sum.Files, sum.Elapsed, sum.Rate())
+}
+
+func BenchmarkImportSynthea(b *testing.B) {
+	dir := syntheaDir(b)
+	for b.Loop() {
+		b.StopTimer()
+		st := openStore(b)
+		b.StartTimer()
+		sum, err := New(st, Options{}).Import(context.Background(), dir)
+		if err != nil || len(sum.Failed) > 0 {
+			b.Fatal(err, sum.Failed)
+		}
+		b.ReportMetric(sum.Rate(), "resources/s")
+	}
+}

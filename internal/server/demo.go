@@ -1,0 +1,108 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"carerecord/internal/fhir"
+	"carerecord/internal/fhirapi"
+	"carerecord/internal/store"
+	"carerecord/internal/synthetic"
+)
+
+// demoBatch is how many generated resources go into one store write.
+const demoBatch = 2000
+
+// loadDemo fills an empty store with the synthetic population. A store that
+// already holds anything is left alone, so restarting the demo keeps every
+// change a user made.
+func (s *Server) loadDemo(ctx context.Context) error {
+	changes, err := s.store.Changes(ctx, 0, 1)
+	if err != nil {
+		return fmt.Errorf("demo: look at the store: %w", err)
+	}
+	if len(changes) > 0 {
+		fmt.Fprintf(s.opts.Out, "carerecord: demo store already holds data; not generating a new population\n")
+		return nil
+	}
+	start := time.Now()
+	fmt.Fprintf(s.opts.Out, "carerecord: generating %d synthetic patients (seed %d)...\n", s.cfg.Demo.Patients, s.cfg.Demo.Seed)
+	n, err := LoadSynthetic(ctx, s.store, synthetic.Options{
+		Seed:     s.cfg.Demo.Seed,
+		Patients: s.cfg.Demo.Patients,
+		Now:      time.Now().UTC().Truncate(24 * time.Hour),
+	})
+	if err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fmt.Fprintf(s.opts.Out, "carerecord: loaded %d resources in %.1fs (%.0f/s)\n", n, el.Seconds(), float64(n)/el.Seconds())
+	return nil
+}
+
+// examplePatient finds an early Patient with an NHS number in the change
+// feed, for the hints the demo prints. It looks at a bounded number of
+// changes and returns "" when none is found.
+func examplePatient(ctx context.Context, st store.Store) (id, nhs string) {
+	var after int64
+	for range 20 {
+		page, err := st.Changes(ctx, after, 500)
+		if err != nil || len(page) == 0 {
+			return "", ""
+		}
+		for _, r := range page {
+			after = r.Seq
+			if r.Type != "Patient" || r.Deleted {
+				continue
+			}
+			for _, ident := range fhir.Identifiers(r.Body) {
+				if ident.System == fhir.NHSNumberSystem {
+					return r.ID, ident.Value
+				}
+			}
+		}
+	}
+	return "", ""
+}
+
+// LoadSynthetic generates a population and writes it in batches, each
+// resource validated and indexed exactly as the API would. It returns the
+// number of resources written.
+func LoadSynthetic(ctx context.Context, st store.Store, opts synthetic.Options) (int, error) {
+	var batch []store.Put
+	total := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := st.Write(ctx, func(tx store.Tx) error {
+			for _, p := range batch {
+				if _, err := tx.Put(ctx, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("demo: write: %w", err)
+		}
+		total += len(batch)
+		batch = batch[:0]
+		return nil
+	}
+	err := synthetic.Generate(opts, func(r synthetic.Resource) error {
+		if _, err := fhir.Validate(r.Body); err != nil {
+			return fmt.Errorf("demo: generated %s/%s is invalid: %w", r.Type, r.ID, err)
+		}
+		batch = append(batch, store.Put{Type: r.Type, ID: r.ID, Body: r.Body, Tokens: fhirapi.IndexTokens(r.Body)})
+		if len(batch) >= demoBatch {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return total, err
+	}
+	return total, flush()
+}
