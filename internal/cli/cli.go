@@ -29,6 +29,7 @@ Usage:
   carerecord import [--data ./data] [--postgres DSN] PATH...
   carerecord check-config [--config FILE] [flags]
   carerecord bench [flags]      load-test a running server (see --help)
+  carerecord fhirpath EXPRESSION [FILE|-]
   carerecord version
 
 Every command takes --config FILE (YAML) and --log-level. Settings come from
@@ -74,6 +75,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "bench":
 		return runBench(rest, stdout, stderr)
+	case "fhirpath":
+		return runFHIRPath(rest, os.Stdin, stdout, stderr)
 	}
 	cmd, ok := commands[name]
 	if !ok {
