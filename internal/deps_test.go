@@ -29,6 +29,7 @@ var layers = map[string]int{
 	"fhir/gen": 0, // the code generator behind fhir/r4_gen.go (go run, not imported)
 
 	"v2fhir": 1, "search": 1, "fhirpath": 1, "access": 1, "synthetic": 1,
+	"search/gen": 1, // the code generator behind search/r4_params_gen.go (go run, not imported)
 
 	"store": 2, "store/sqlstore": 2, "store/sqlite": 2, "store/postgres": 2, "store/storetest": 2,
 
@@ -51,6 +52,7 @@ var sameLayer = map[string][]string{
 	"store/postgres":    {"store", "store/sqlstore"},
 	"store/sqlstore":    {"store"},
 	"fhir":              {"nhsnumber"}, // the UK Core NHS number rule
+	"search":            {"fhirpath"},  // search parameters are FHIRPath expressions
 	"store/storetest":   {"store"},
 	"server/servertest": {"server"},
 }
