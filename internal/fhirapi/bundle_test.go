@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	jsonv2 "github.com/go-json-experiment/json"
+
 	"carerecord/internal/store"
 )
 
@@ -279,5 +281,65 @@ func TestBundlePrefer(t *testing.T) {
 	b = s.do("POST", "/", body, "Prefer", "return=OperationOutcome").want(t, http.StatusOK).bundle(t)
 	if b.Entry[0].Resource != nil || !strings.Contains(string(b.Entry[0].Response.Outcome), "OperationOutcome") {
 		t.Errorf("OperationOutcome: %s %+v", b.Entry[0].Resource, b.Entry[0].Response)
+	}
+}
+
+// A transaction that needs no store lookups is resolved and its references
+// rewritten before the store.Write; one that does is left to the Write.
+func TestPrepareTransaction(t *testing.T) {
+	const pat = `{"resourceType":"Patient","name":[{"family":"P"}]}`
+	obs := func(ref string) string {
+		return `{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"` + ref + `"}}`
+	}
+	entry := func(fullURL, resource, method, url string) string {
+		e := `{"request":{"method":"` + method + `","url":"` + url + `"}`
+		if fullURL != "" {
+			e += `,"fullUrl":"` + fullURL + `"`
+		}
+		if resource != "" {
+			e += `,"resource":` + resource
+		}
+		return e + "}"
+	}
+	bundle := func(entries ...string) string {
+		return `{"resourceType":"Bundle","type":"transaction","entry":[` + strings.Join(entries, ",") + `]}`
+	}
+	const urn = "urn:uuid:6c1e5f8e-2c43-4b1e-9d0c-3f1d2a4b5c6d"
+	tests := []struct {
+		name, bundle string
+		want         bool
+	}{
+		{"local references", bundle(entry(urn, pat, "POST", "Patient"), entry("", obs(urn), "POST", "Observation"),
+			entry("", "", "DELETE", "Patient/old"), entry("", "", "GET", "Patient/old")), true},
+		{"conditional reference", bundle(entry("", obs("Patient?identifier=x|1"), "POST", "Observation")), false},
+		{"conditional create", bundle(`{"resource":` + pat + `,"request":{"method":"POST","url":"Patient","ifNoneExist":"identifier=x|1"}}`), false},
+		{"conditional update", bundle(entry("", pat, "PUT", "Patient?identifier=x|1")), false},
+		{"conditional delete", bundle(entry("", "", "DELETE", "Patient?identifier=x|1")), false},
+		{"two writes to one resource", bundle(entry("", "", "DELETE", "Patient/a"), entry("", "", "DELETE", "Patient/a")), false},
+		{"unknown urn", bundle(entry("", obs(urn), "POST", "Observation")), false},
+	}
+	a := &api{base: testBase}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var in bundleIn
+			if err := jsonv2.Unmarshal([]byte(tc.bundle), &in, bundleDecoding); err != nil {
+				t.Fatal(err)
+			}
+			entries := make([]*txEntry, len(in.Entry))
+			for i := range in.Entry {
+				if entries[i] = a.parseEntry(i, &in.Entry[i], false); entries[i].err != nil {
+					t.Fatalf("entry %d: %v", i, entries[i].err)
+				}
+			}
+			if got := prepareTransaction(context.Background(), processingOrder(entries)); got != tc.want {
+				t.Fatalf("prepared = %v, want %v", got, tc.want)
+			}
+			if tc.want {
+				patID := entries[0].write.id
+				if got := reference(t, entries[1].write.out, "subject"); got != "Patient/"+patID {
+					t.Errorf("Observation.subject %q, want Patient/%s", got, patID)
+				}
+			}
+		})
 	}
 }

@@ -17,7 +17,9 @@ import (
 // or conditional — whether it came as a REST call or as a Bundle entry. It
 // runs in two steps inside one store.Write: resolve fixes the target id
 // (conditional lookups happen here, so they are atomic with the write), and
-// apply writes. A transaction rewrites references between the two.
+// apply writes. A transaction rewrites references between the two; when no
+// entry is conditional, it resolves and rewrites before the store.Write
+// (prepareTransaction), as resolve then reads nothing.
 type writeOp struct {
 	method      string // POST, PUT, PATCH or DELETE
 	typ         string

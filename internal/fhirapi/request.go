@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -51,7 +50,15 @@ func (a *api) readResourceBody(w http.ResponseWriter, r *http.Request) ([]byte, 
 }
 
 func (a *api) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= a.maxBody {
+		// One allocation of the declared size (plus the room ReadFrom
+		// wants to see the end) instead of growing by doubling: a large
+		// Bundle was copied several times over.
+		buf.Grow(int(n) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, a.maxBody))
+	body := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

@@ -3,6 +3,7 @@ package fhirapi
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -17,7 +18,9 @@ import (
 // Deletes are applied first, so the criteria of the later entries see them;
 // then the targets of the other writes are resolved (conditional creates and
 // updates), urn:uuid and conditional references are rewritten everywhere,
-// the writes applied and the reads answered.
+// the writes applied and the reads answered. When nothing of that needs
+// the store (prepareTransaction), ids and references are settled before the
+// store.Write, and only the writes and reads run inside it.
 func (a *api) transaction(w http.ResponseWriter, r *http.Request, entries []*txEntry, pref preference) error {
 	for _, e := range entries {
 		if e.err != nil {
@@ -26,7 +29,11 @@ func (a *api) transaction(w http.ResponseWriter, r *http.Request, entries []*txE
 	}
 	ctx := r.Context()
 	order := processingOrder(entries)
+	prepared := prepareTransaction(ctx, order)
 	err := a.st.Write(ctx, func(tx store.Tx) error {
+		if prepared {
+			return a.applyTransaction(ctx, tx, order)
+		}
 		return a.runTransaction(ctx, tx, entries, order)
 	})
 	if err != nil {
@@ -110,6 +117,83 @@ func (a *api) runTransaction(ctx context.Context, tx store.Tx, entries, order []
 	}
 	return nil
 }
+
+// prepareTransaction does, before the store.Write, what runTransaction
+// would do first inside it, when none of it needs the store: every write
+// targets a given id or creates a new one (no conditional create, update,
+// patch or delete), no two change the same resource, and every reference is
+// to the Bundle's own entries or plain (no conditional reference). The
+// store runs Write functions one at a time, so resolving ids and rewriting
+// references here, in the request's goroutine, keeps them off that single
+// line. It reports whether it did; if not (also when the Bundle has an
+// error), runTransaction does everything inside the Write as before, so
+// errors and their order do not change.
+func prepareTransaction(ctx context.Context, order []*txEntry) bool {
+	targets := map[string]bool{}
+	var writes []*txEntry
+	for _, e := range order {
+		op := e.write
+		if op == nil {
+			continue
+		}
+		if op.criteria != nil || op.ifNoneExist != nil {
+			return false
+		}
+		if err := op.resolve(ctx, nil); err != nil {
+			return false
+		}
+		key := op.typ + "/" + op.id
+		if targets[key] {
+			return false
+		}
+		targets[key] = true
+		if e.method != http.MethodDelete {
+			writes = append(writes, e)
+		}
+	}
+	refs := &refResolver{local: map[string]string{}, cache: map[string]string{}}
+	for _, e := range writes {
+		if e.fullURL != "" && e.write.id != "" {
+			refs.local[e.fullURL] = e.write.typ + "/" + e.write.id
+		}
+	}
+	for _, e := range writes {
+		if op := e.write; op.body != nil {
+			out, err := refs.rewrite(ctx, op.body)
+			if err != nil {
+				return false // a conditional reference (no store here) or a bad one
+			}
+			op.out = out
+		}
+	}
+	return true
+}
+
+// applyTransaction is runTransaction for a prepared Bundle: the writes in
+// processing order, then the reads.
+func (a *api) applyTransaction(ctx context.Context, tx store.Tx, order []*txEntry) error {
+	for _, e := range order {
+		if e.write == nil {
+			continue
+		}
+		out, err := e.write.apply(ctx, tx)
+		if err != nil {
+			return &entryError{e.index, err}
+		}
+		e.out = out
+	}
+	for _, e := range order {
+		if e.get != nil {
+			if err := a.runGet(ctx, tx, false, e); err != nil {
+				return &entryError{e.index, err}
+			}
+		}
+	}
+	return nil
+}
+
+// errNeedsStore stops prepareTransaction at a conditional reference.
+var errNeedsStore = errors.New("fhirapi: a conditional reference needs the store")
 
 // batch processes each entry on its own (each write in its own
 // store.Write), in the same order as a transaction, and reports each
@@ -204,7 +288,7 @@ func (a *api) runGet(ctx context.Context, look lookup, inStore bool, e *txEntry)
 // the Bundle's entries become Type/id, and conditional references
 // (Type?criteria) become the single resource they match.
 type refResolver struct {
-	look  lookup
+	look  lookup            // nil: no store to match criteria in (errNeedsStore)
 	local map[string]string // fullUrl → Type/id (transaction only)
 	cache map[string]string // conditional reference → Type/id
 }
@@ -236,6 +320,9 @@ func (rr *refResolver) resolve(ctx context.Context, ref string) (string, error) 
 	}
 	if to, ok := rr.cache[ref]; ok {
 		return to, nil
+	}
+	if rr.look == nil {
+		return "", errNeedsStore
 	}
 	crit, err := parseConditionalString(query, "a conditional reference")
 	if err != nil {

@@ -18,6 +18,10 @@ func TestPragmas(t *testing.T) {
 	}{
 		{"writer", writerParams(), map[string]string{
 			"journal_mode": "wal", "synchronous": "2", "foreign_keys": "0", "busy_timeout": "10000", "query_only": "0",
+			"wal_autocheckpoint": "8192",
+		}},
+		{"checkpointer", checkpointerParams(), map[string]string{
+			"journal_mode": "wal", "synchronous": "2", "busy_timeout": "10000", "query_only": "0",
 		}},
 		{"reader", readerParams(), map[string]string{
 			"journal_mode": "wal", "foreign_keys": "0", "busy_timeout": "10000", "query_only": "1",

@@ -2,7 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"carerecord/internal/store"
 	"carerecord/internal/store/sqlite"
@@ -42,4 +46,44 @@ func TestTwoStores(t *testing.T) {
 		}
 		return a, b
 	})
+}
+
+// Committed pages reach the database file without the writer checkpointing:
+// far fewer are written here than the writer's own threshold, so only the
+// background checkpoint can have copied them.
+func TestBackgroundCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	db := filepath.Join(dir, sqlite.FileName)
+	before := fileSize(t, db)
+	for i := range 20 {
+		err := s.Write(ctx, func(tx store.Tx) error {
+			_, err := tx.Put(ctx, store.Put{Type: "Observation", ID: fmt.Sprint("o", i), Body: storetest.Observation("o")})
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for fileSize(t, db) <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file still %d bytes: nothing was checkpointed", before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }

@@ -33,11 +33,12 @@ func (r *request) answer(err error) {
 type group struct {
 	s          *Store
 	tx         *sql.Tx
-	stmts      [numStmts]*sql.Stmt // writer statements bound to tx, made on first use
-	ts         time.Time           // LastUpdated of every version in the group
-	savepoints bool                // each fn in its own savepoint (false: the group has one fn)
-	bytes      int                 // body bytes written so far
-	pending    []*request          // fns that succeeded; answered after COMMIT
+	stmts      [numStmts]*sql.Stmt              // writer statements bound to tx, made on first use
+	tokenStmts [preparedTokenRows + 1]*sql.Stmt // token INSERTs bound to tx (tokenInsert)
+	ts         time.Time                        // LastUpdated of every version in the group
+	bytes      int                              // body bytes written so far
+	nextSeq    int64                            // seq of the next version (Dialect.AssignSeq)
+	pending    []*request                       // fns that succeeded; answered after COMMIT
 }
 
 // stmt returns writer statement i bound to g's transaction.
@@ -95,7 +96,7 @@ func (s *Store) fill(batch []*request) []*request {
 // budget and maintenance requests allow.
 func (s *Store) runBatch(batch []*request) {
 	var g *group
-	for i, r := range batch {
+	for _, r := range batch {
 		if r.raw != nil {
 			if g != nil {
 				s.commit(g)
@@ -110,7 +111,7 @@ func (s *Store) runBatch(batch []*request) {
 		}
 		if g == nil {
 			var err error
-			if g, err = s.begin(moreThanOneWrite(batch[i:])); err != nil {
+			if g, err = s.begin(); err != nil {
 				r.answer(err)
 				continue
 			}
@@ -129,28 +130,16 @@ func (s *Store) runBatch(batch []*request) {
 	}
 }
 
-func moreThanOneWrite(rs []*request) bool {
-	n := 0
-	for _, r := range rs {
-		if r.fn != nil {
-			if n++; n > 1 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // begin opens a group transaction and fixes its LastUpdated: now, or the
 // newest stored instant if that is later (the clock stepped back, or another
 // process writing the same database runs ahead).
-func (s *Store) begin(savepoints bool) (*group, error) {
+func (s *Store) begin() (*group, error) {
 	ctx := context.Background()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	g := &group{s: s, tx: tx, savepoints: savepoints}
+	g := &group{s: s, tx: tx}
 	if s.d.LockFeed != "" {
 		if _, err := tx.ExecContext(ctx, s.d.LockFeed); err != nil {
 			_ = tx.Rollback()
@@ -159,13 +148,17 @@ func (s *Store) begin(savepoints bool) (*group, error) {
 	}
 	// Read after the lock (SQLite: after BEGIN IMMEDIATE took the write
 	// lock), so that the newest instant is the newest committed anywhere.
-	var last instant
-	switch err := g.stmt(stmtNewest).QueryRowContext(ctx).Scan(&last); {
+	var (
+		seq  int64
+		last instant
+	)
+	switch err := g.stmt(stmtNewest).QueryRowContext(ctx).Scan(&seq, &last); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
 		_ = tx.Rollback()
 		return nil, fmt.Errorf("sqlstore: read newest instant: %w", err)
 	}
+	g.nextSeq = seq + 1
 	now := s.now().UTC().Truncate(time.Millisecond)
 	now = latest(now, last.t, s.lastTS)
 	s.lastTS, g.ts = now, now
@@ -183,15 +176,25 @@ func latest(ts ...time.Time) time.Time {
 }
 
 // runFn runs one Write function in g. It reports whether g is still open.
+//
+// The first function of a group runs without a savepoint: if it fails, the
+// transaction holds nothing else, so it is rolled back whole and the next
+// Write begins a new one. Every later function runs in a savepoint of its
+// own, so that its failure leaves the earlier ones in place. Savepoints are
+// not free (SQLite copies each page a savepoint's function first changes
+// into a sub-journal), so a group of one Write, or the first of a few large
+// ones, is spared them.
 func (s *Store) runFn(g *group, r *request) bool {
 	ctx := context.Background()
-	if g.savepoints {
+	savepoint := len(g.pending) > 0
+	if savepoint {
 		if _, err := g.stmt(stmtSavepoint).ExecContext(ctx); err != nil {
 			s.abort(g, r, fmt.Errorf("sqlstore: savepoint: %w", err))
 			return false
 		}
 	}
 	t := &txView{g: g}
+	seq := g.nextSeq
 	err := callFn(r, t)
 	t.done = true
 	if err == nil {
@@ -199,11 +202,11 @@ func (s *Store) runFn(g *group, r *request) bool {
 	}
 	failed := err != nil || r.panicked
 	switch {
-	case !g.savepoints && failed:
+	case !savepoint && failed:
 		_ = g.tx.Rollback()
 		r.answer(err)
 		return false
-	case !g.savepoints:
+	case !savepoint:
 		g.pending = append(g.pending, r)
 		return true
 	case failed:
@@ -213,6 +216,7 @@ func (s *Store) runFn(g *group, r *request) bool {
 		}
 		r.answer(err) // nothing of fn is left in g
 		g.bytes -= t.bytes
+		g.nextSeq = seq // its versions' numbers are free again
 	default:
 		g.pending = append(g.pending, r)
 	}
@@ -249,6 +253,8 @@ func (s *Store) commit(g *group) {
 	if err != nil {
 		err = fmt.Errorf("sqlstore: commit: %w", err)
 		s.log.Error("sqlstore: group commit failed", "dialect", s.d.Name, "writes", len(g.pending), "err", err)
+	} else {
+		s.ckpt.committed()
 	}
 	for _, r := range g.pending {
 		r.answer(err)

@@ -175,6 +175,44 @@ func TestGroupCommit(t *testing.T) {
 	}
 }
 
+// The first Write of a group runs without a savepoint: when it fails (by
+// its error, a failed statement or a panic), the transaction is rolled back
+// whole, and the Writes queued behind it still commit, together.
+func TestFirstWriteOfGroupFails(t *testing.T) {
+	firsts := map[string]func(store.Tx) error{
+		"error": func(tx store.Tx) error { _ = putFn("bad")(tx); return errBoom },
+		"statement": func(tx store.Tx) error {
+			_ = putFn("bad")(tx)
+			_ = sqlstore.ExecTx(context.Background(), tx, "INSERT INTO no_such_table VALUES (1)")
+			return nil
+		},
+		"panic": func(tx store.Tx) error { _ = putFn("bad")(tx); panic("first fn panic") },
+	}
+	for name, first := range firsts {
+		t.Run(name, func(t *testing.T) {
+			s := open(t, sqlstore.WithClock(stepClock()))
+			out := queueTogether(t, s, nil, first, putFn("ok1"), putFn("ok2"))
+			if out[0].err == nil && out[0].panicked == nil {
+				t.Error("first Write succeeded, want it to fail")
+			}
+			if _, err := read(t, s, "bad"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("failed first Write is visible: %v", err)
+			}
+			var ts []time.Time
+			for i, id := range []string{"ok1", "ok2"} {
+				r, err := read(t, s, id)
+				if out[i+1].err != nil || err != nil {
+					t.Fatalf("%s: Write = %v, Read = %v", id, out[i+1].err, err)
+				}
+				ts = append(ts, r.LastUpdated)
+			}
+			if !ts[0].Equal(ts[1]) {
+				t.Errorf("ok1 and ok2 at %v and %v: not one group transaction", ts[0], ts[1])
+			}
+		})
+	}
+}
+
 func TestCommitFailureFailsEveryWrite(t *testing.T) {
 	var commits atomic.Int64
 	s := open(t, sqlstore.WithCommitHook(func() error {

@@ -21,10 +21,15 @@ type Dialect struct {
 	// Scanning accepts either an integer of Unix milliseconds or a
 	// time.Time, so the column may be either.
 	TimeValue func(time.Time) any
-	// LastInsertID takes a new version's seq from Result.LastInsertId
-	// instead of INSERT ... RETURNING (which SQLite runs through a temporary
-	// table).
-	LastInsertID bool
+	// AssignSeq numbers new versions in the committer instead of asking
+	// the database (INSERT ... RETURNING seq): each group transaction reads
+	// the newest seq once, after it took the write lock, and counts up. It
+	// is for databases with one writer at a time whose seq is a plain
+	// integer key (SQLite: the rowid, which would be max+1 anyway). Knowing
+	// seq before the insert lets a create claim its resources row first:
+	// INSERT ... ON CONFLICT DO NOTHING both says whether the resource
+	// exists and points it at the version, saving a read per create.
+	AssignSeq bool
 	// WriteVersion, when set, is one statement that inserts a version and
 	// points resources at it, returning seq, with the arguments (type, id,
 	// version, last_updated, deleted, body). It saves a round trip per write

@@ -11,20 +11,21 @@ import (
 // Statement indexes. The same text is prepared on the read pool (reads
 // outside a write) and on the writer (reads and writes inside one).
 const (
-	stmtCurrent      = iota // current version with body, by type+id
-	stmtMeta                // current version, deleted flag and seq, no body
-	stmtVRead               // one version by type+id+version
-	stmtTokens              // ids by type+param+value
-	stmtTokensSys           // ids by type+param+value+system
-	stmtInsVersion          // new row in resource_versions, returns seq
-	stmtInsResource         // first version of a resource: its resources row
-	stmtUpdResource         // point resources at a new version
-	stmtDelTokens           // drop a resource's tokens
-	stmtInsToken            // one token row
-	stmtChanges             // the change feed after a seq
-	stmtWriteVersion        // Dialect.WriteVersion, when set
-	stmtNewest              // LastUpdated of the newest version
-	stmtSavepoint           // savepoint statements of the committer
+	stmtCurrent       = iota // current version with body, by type+id
+	stmtMeta                 // current version, deleted flag and seq, no body
+	stmtVRead                // one version by type+id+version
+	stmtTokens               // ids by type+param+value
+	stmtTokensSys            // ids by type+param+value+system
+	stmtInsVersion           // new row in resource_versions, returns seq
+	stmtInsResource          // first version of a resource: its resources row
+	stmtUpdResource          // point resources at a new version
+	stmtDelTokens            // drop a resource's tokens
+	stmtInsToken             // one token row
+	stmtChanges              // the change feed after a seq
+	stmtWriteVersion         // Dialect.WriteVersion, when set
+	stmtNewest               // seq and LastUpdated of the newest version
+	stmtClaimResource        // a create's resources row, unless the resource has one
+	stmtSavepoint            // savepoint statements of the committer
 	stmtRelease
 	stmtRollbackTo
 	numStmts
@@ -41,16 +42,18 @@ var stmtText = [numStmts]string{
 	stmtTokens:    `SELECT id FROM resource_tokens WHERE type = ? AND param = ? AND value = ?`,
 	stmtTokensSys: `SELECT id FROM resource_tokens WHERE type = ? AND param = ? AND value = ? AND system = ?`,
 	stmtInsVersion: `INSERT INTO resource_versions (type, id, version, last_updated, deleted, body)
-		VALUES (?, ?, ?, ?, ?, ?)`, // + RETURNING seq unless Dialect.LastInsertID
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`, // insVersionSeq with Dialect.AssignSeq
 	stmtInsResource: `INSERT INTO resources (type, id, version, deleted, seq) VALUES (?, ?, ?, ?, ?)`,
 	stmtUpdResource: `UPDATE resources SET version = ?, deleted = ?, seq = ? WHERE type = ? AND id = ?`,
 	stmtDelTokens:   `DELETE FROM resource_tokens WHERE type = ? AND id = ?`,
 	stmtInsToken:    `INSERT INTO resource_tokens (type, id, param, system, value) VALUES (?, ?, ?, ?, ?)`,
 	stmtChanges:     `SELECT ` + versionColumns + ` FROM resource_versions WHERE seq > ? ORDER BY seq LIMIT ?`,
-	stmtNewest:      `SELECT last_updated FROM resource_versions ORDER BY seq DESC LIMIT 1`,
-	stmtSavepoint:   `SAVEPOINT w`,
-	stmtRelease:     `RELEASE SAVEPOINT w`,
-	stmtRollbackTo:  `ROLLBACK TO SAVEPOINT w`,
+	stmtNewest:      `SELECT seq, last_updated FROM resource_versions ORDER BY seq DESC LIMIT 1`,
+	stmtClaimResource: `INSERT INTO resources (type, id, version, deleted, seq) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (type, id) DO NOTHING`,
+	stmtSavepoint:  `SAVEPOINT w`,
+	stmtRelease:    `RELEASE SAVEPOINT w`,
+	stmtRollbackTo: `ROLLBACK TO SAVEPOINT w`,
 }
 
 // Statements that only the reader or only the writer needs.
@@ -58,8 +61,13 @@ var (
 	readStmts  = []int{stmtCurrent, stmtVRead, stmtTokens, stmtTokensSys, stmtChanges}
 	writeStmts = []int{stmtCurrent, stmtMeta, stmtTokens, stmtTokensSys,
 		stmtInsVersion, stmtInsResource, stmtUpdResource, stmtDelTokens, stmtInsToken,
-		stmtWriteVersion, stmtNewest, stmtSavepoint, stmtRelease, stmtRollbackTo}
+		stmtWriteVersion, stmtNewest, stmtClaimResource, stmtSavepoint, stmtRelease, stmtRollbackTo}
 )
+
+// insVersionSeq is stmtInsVersion with Dialect.AssignSeq: seq is the first
+// argument.
+const insVersionSeq = `INSERT INTO resource_versions (seq, type, id, version, last_updated, deleted, body)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
 
 const versionColumns = `seq, type, id, version, last_updated, deleted, body`
 
@@ -69,8 +77,10 @@ func prepare(ctx context.Context, db *sql.DB, d Dialect, which []int) ([numStmts
 	for _, i := range which {
 		text := stmtText[i]
 		switch {
-		case i == stmtInsVersion && !d.LastInsertID:
-			text += " RETURNING seq"
+		case i == stmtInsVersion && d.AssignSeq:
+			text = insVersionSeq
+		case i == stmtClaimResource && !d.AssignSeq:
+			continue
 		case i == stmtWriteVersion:
 			if text = d.WriteVersion; text == "" {
 				continue
@@ -78,7 +88,7 @@ func prepare(ctx context.Context, db *sql.DB, d Dialect, which []int) ([numStmts
 		}
 		st, err := db.PrepareContext(ctx, d.q(text))
 		if err != nil {
-			closeStmts(out)
+			closeStmts(out[:])
 			return out, fmt.Errorf("sqlstore: prepare statement %d: %w", i, err)
 		}
 		out[i] = st
@@ -86,7 +96,7 @@ func prepare(ctx context.Context, db *sql.DB, d Dialect, which []int) ([numStmts
 	return out, nil
 }
 
-func closeStmts(stmts [numStmts]*sql.Stmt) {
+func closeStmts(stmts []*sql.Stmt) {
 	for _, st := range stmts {
 		if st != nil {
 			_ = st.Close()
@@ -94,14 +104,36 @@ func closeStmts(stmts [numStmts]*sql.Stmt) {
 	}
 }
 
-// tokenInsert is the INSERT text for n token rows (committer only).
-func (s *Store) tokenInsert(n int) string {
-	if q, ok := s.tokenSQL[n]; ok {
-		return q
+// preparedTokenRows bounds the row counts whose multi-row token INSERT New
+// prepares on the writer; longer lists (rare) are prepared on each use.
+const preparedTokenRows = 16
+
+// prepareTokenInserts prepares the multi-row token INSERTs of 2 to
+// preparedTokenRows rows on db.
+func prepareTokenInserts(ctx context.Context, db *sql.DB, d Dialect) ([preparedTokenRows + 1]*sql.Stmt, error) {
+	var out [preparedTokenRows + 1]*sql.Stmt
+	for n := 2; n <= preparedTokenRows; n++ {
+		st, err := db.PrepareContext(ctx, multiTokenInsert(d, n))
+		if err != nil {
+			closeStmts(out[:])
+			return out, fmt.Errorf("sqlstore: prepare token insert: %w", err)
+		}
+		out[n] = st
 	}
-	q := multiTokenInsert(s.d, n)
-	s.tokenSQL[n] = q
-	return q
+	return out, nil
+}
+
+// tokenInsert returns the statement inserting n token rows in g's
+// transaction (committer only); the caller closes it when n is above
+// preparedTokenRows.
+func (g *group) tokenInsert(n int) (*sql.Stmt, error) {
+	if n > preparedTokenRows || g.s.tokenStmts[n] == nil {
+		return g.tx.PrepareContext(context.Background(), multiTokenInsert(g.s.d, n))
+	}
+	if g.tokenStmts[n] == nil {
+		g.tokenStmts[n] = g.tx.StmtContext(context.Background(), g.s.tokenStmts[n])
+	}
+	return g.tokenStmts[n], nil
 }
 
 func multiTokenInsert(d Dialect, n int) string {

@@ -5,11 +5,15 @@
 // hand both connection pools to New.
 //
 // Writes go through one committer goroutine per Store. It takes every Write
-// waiting (up to a count and byte budget), runs each function inside its own
-// SAVEPOINT of ONE database transaction and commits once; a Write is answered
-// only after that commit succeeded. Reads use a separate pool and never wait
-// for the committer. All versions committed together share one LastUpdated,
-// which never goes backwards.
+// waiting (up to a count and byte budget), runs them in ONE database
+// transaction, each function after the first inside its own SAVEPOINT, and
+// commits once; a Write is answered only after that commit succeeded. Reads
+// use a separate pool and never wait for the committer. All versions
+// committed together share one LastUpdated, which never goes backwards.
+//
+// Optionally (WithBackgroundCheckpoint, used by store/sqlite) a second
+// goroutine folds the write-ahead log into the database file on a
+// connection of its own after commits, so that the committer does not.
 //
 // Only packages under internal/store may import sqlstore. Callers above the
 // store layer depend on the store interfaces, never on this package.
@@ -54,10 +58,11 @@ type Store struct {
 	closed atomic.Bool
 	done   chan struct{} // closed when the committer has drained the queue
 
-	now          func() time.Time // the clock (tests replace it)
-	beforeCommit func() error     // test hook: an error here fails the COMMIT
-	lastTS       time.Time        // newest LastUpdated handed out; committer only
-	tokenSQL     map[int]string   // multi-row token INSERT text by row count; committer only
+	now          func() time.Time                 // the clock (tests replace it)
+	beforeCommit func() error                     // test hook: an error here fails the COMMIT
+	ckpt         *checkpointer                    // background WAL checkpoints; nil: none
+	lastTS       time.Time                        // newest LastUpdated handed out; committer only
+	tokenStmts   [preparedTokenRows + 1]*sql.Stmt // multi-row token INSERTs by row count; committer only
 }
 
 // Option adjusts a Store made by New.
@@ -103,20 +108,22 @@ func WithLogger(l *slog.Logger) Option {
 
 // New makes a Store over a migrated schema. wdb is used by the committer
 // only and should hold one connection; rdb serves reads. The Store owns both
-// pools and closes them in Close, also when New fails.
+// pools (and the checkpoint pool of WithBackgroundCheckpoint) and closes
+// them in Close, also when New fails.
 func New(ctx context.Context, wdb, rdb *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 	s := &Store{
 		d: d, wdb: wdb, rdb: rdb, log: slog.Default(),
 		maxBatch: DefaultMaxBatch, maxBytes: DefaultMaxBytes,
-		done: make(chan struct{}), tokenSQL: map[int]string{}, now: time.Now,
+		done: make(chan struct{}), now: time.Now,
 	}
 	for _, o := range opts {
 		o(s)
 	}
 	fail := func(err error) (*Store, error) {
-		closeStmts(s.rs)
-		closeStmts(s.ws)
-		return nil, errors.Join(err, wdb.Close(), rdb.Close())
+		closeStmts(s.rs[:])
+		closeStmts(s.ws[:])
+		closeStmts(s.tokenStmts[:])
+		return nil, errors.Join(err, wdb.Close(), rdb.Close(), s.ckpt.close(false))
 	}
 	var err error
 	if s.rs, err = prepare(ctx, rdb, d, readStmts); err != nil {
@@ -125,8 +132,14 @@ func New(ctx context.Context, wdb, rdb *sql.DB, d Dialect, opts ...Option) (*Sto
 	if s.ws, err = prepare(ctx, wdb, d, writeStmts); err != nil {
 		return fail(err)
 	}
+	if s.tokenStmts, err = prepareTokenInserts(ctx, wdb, d); err != nil {
+		return fail(err)
+	}
 	s.queue = make(chan *request, s.maxBatch)
 	go s.commitLoop()
+	if s.ckpt != nil {
+		go s.ckpt.run(s)
+	}
 	return s, nil
 }
 
@@ -142,9 +155,11 @@ func (s *Store) Close() error {
 	close(s.queue)
 	s.mu.Unlock()
 	<-s.done
-	closeStmts(s.rs)
-	closeStmts(s.ws)
-	if err := errors.Join(s.wdb.Close(), s.rdb.Close()); err != nil {
+	ckptErr := s.ckpt.close(true)
+	closeStmts(s.rs[:])
+	closeStmts(s.ws[:])
+	closeStmts(s.tokenStmts[:])
+	if err := errors.Join(ckptErr, s.wdb.Close(), s.rdb.Close()); err != nil {
 		return fmt.Errorf("sqlstore: close: %w", err)
 	}
 	return nil

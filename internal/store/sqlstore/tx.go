@@ -101,6 +101,9 @@ func (t *txView) Put(ctx context.Context, p store.Put) (*store.Resource, error) 
 	if p.Type == "" || p.ID == "" {
 		return nil, errBadKey
 	}
+	if r, err := t.create(p); r != nil || err != nil {
+		return r, err
+	}
 	cur, err := t.current(p.Type, p.ID)
 	if err != nil {
 		return nil, err
@@ -117,6 +120,45 @@ func (t *txView) Put(ctx context.Context, p store.Put) (*store.Resource, error) 
 		return nil, err
 	}
 	if err := t.writeTokens(p.Type, p.ID, p.Tokens, cur.exists); err != nil {
+		return nil, err
+	}
+	t.bytes += len(r.Body)
+	t.g.bytes += len(r.Body)
+	return r, nil
+}
+
+// create is Put's fast path for a create (IfNoneExist) where the committer
+// numbers versions (Dialect.AssignSeq): it claims the resources row first,
+// which both says that the resource does not exist and points it at the
+// version about to be written, so the create reads nothing. It returns nil,
+// nil when Put must take the general path: the resource exists (deleted or
+// not), or the body is bad (so that the errors are the general path's).
+func (t *txView) create(p store.Put) (*store.Resource, error) {
+	if !t.g.s.d.AssignSeq || !p.IfNoneExist || p.IfMatch != 0 {
+		return nil, nil
+	}
+	r := &store.Resource{Type: p.Type, ID: p.ID, Version: 1, LastUpdated: t.g.ts, Seq: t.g.nextSeq}
+	body, err := fhir.SetMeta(p.Body, p.ID, r.Version, r.LastUpdated)
+	if err != nil {
+		return nil, nil
+	}
+	ctx := context.Background()
+	res, err := t.stmt(stmtClaimResource).ExecContext(ctx, r.Type, r.ID, r.Version, false, r.Seq)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	switch {
+	case err != nil:
+		return nil, t.fail(fmt.Errorf("sqlstore: claim %s/%s: %w", r.Type, r.ID, err))
+	case n == 0:
+		return nil, nil // it exists
+	}
+	r.Body = body
+	if err := t.insertVersion(ctx, r); err != nil {
+		return nil, t.fail(fmt.Errorf("sqlstore: insert version %s/%s/%d: %w", r.Type, r.ID, r.Version, err))
+	}
+	if err := t.writeTokens(p.Type, p.ID, p.Tokens, false); err != nil {
 		return nil, err
 	}
 	t.bytes += len(r.Body)
@@ -160,18 +202,14 @@ func (t *txView) Delete(ctx context.Context, typ, id string, ifMatch int64) (*st
 // at it (existed: resources already has a row for it).
 func (t *txView) writeVersion(r *store.Resource, existed bool) error {
 	ctx := context.Background()
-	var body any
-	if !r.Deleted {
-		body = r.Body
-	}
-	args := []any{r.Type, r.ID, r.Version, t.g.s.d.TimeValue(r.LastUpdated), r.Deleted, body}
 	if t.g.s.d.WriteVersion != "" {
+		args := []any{r.Type, r.ID, r.Version, t.g.s.d.TimeValue(r.LastUpdated), r.Deleted, versionBody(r)}
 		if err := t.stmt(stmtWriteVersion).QueryRowContext(ctx, args...).Scan(&r.Seq); err != nil {
 			return t.fail(fmt.Errorf("sqlstore: write version %s/%s/%d: %w", r.Type, r.ID, r.Version, err))
 		}
 		return nil
 	}
-	if err := t.insertVersion(ctx, r, args); err != nil {
+	if err := t.insertVersion(ctx, r); err != nil {
 		return t.fail(fmt.Errorf("sqlstore: insert version %s/%s/%d: %w", r.Type, r.ID, r.Version, err))
 	}
 	var err error
@@ -187,17 +225,28 @@ func (t *txView) writeVersion(r *store.Resource, existed bool) error {
 }
 
 // insertVersion inserts the resource_versions row of r and sets r.Seq.
-func (t *txView) insertVersion(ctx context.Context, r *store.Resource, args []any) error {
+func (t *txView) insertVersion(ctx context.Context, r *store.Resource) error {
 	st := t.stmt(stmtInsVersion)
-	if !t.g.s.d.LastInsertID {
-		return st.QueryRowContext(ctx, args...).Scan(&r.Seq)
+	cols := []any{nil, r.Type, r.ID, r.Version, t.g.s.d.TimeValue(r.LastUpdated), r.Deleted, versionBody(r)}
+	if !t.g.s.d.AssignSeq {
+		return st.QueryRowContext(ctx, cols[1:]...).Scan(&r.Seq)
 	}
-	res, err := st.ExecContext(ctx, args...)
-	if err != nil {
+	seq := t.g.nextSeq
+	cols[0] = seq
+	if _, err := st.ExecContext(ctx, cols...); err != nil {
 		return err
 	}
-	r.Seq, err = res.LastInsertId()
-	return err
+	r.Seq = seq
+	t.g.nextSeq++
+	return nil
+}
+
+// versionBody is the body column of r's version: NULL for a deletion.
+func versionBody(r *store.Resource) any {
+	if r.Deleted {
+		return nil
+	}
+	return r.Body
 }
 
 // tokenChunk bounds the rows of one multi-row token INSERT.
@@ -225,7 +274,15 @@ func (t *txView) writeTokens(typ, id string, tokens []store.Token, existed bool)
 			for _, tk := range chunk {
 				args = append(args, typ, id, tk.Param, tk.System, tk.Value)
 			}
-			if _, err = t.g.tx.ExecContext(ctx, t.g.s.tokenInsert(len(chunk)), args...); err != nil {
+			var st *sql.Stmt
+			if st, err = t.g.tokenInsert(len(chunk)); err != nil {
+				break
+			}
+			_, err = st.ExecContext(ctx, args...)
+			if len(chunk) > preparedTokenRows {
+				_ = st.Close()
+			}
+			if err != nil {
 				break
 			}
 		}

@@ -384,3 +384,118 @@ func testCloseDrains(t *testing.T, s store.Store) {
 		t.Error("Read after Close succeeded")
 	}
 }
+
+// testCreatesInGroup queues create-only Writes (IfNoneExist) together, some
+// failing, some finding the resource already there, one deleting and
+// creating a resource again. The feed must list exactly the acknowledged
+// versions, each with the Seq its Put returned, in increasing order, as
+// after any other Writes: backends that number versions themselves must
+// give a failed Write's numbers back cleanly.
+func testCreatesInGroup(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	existing := put(t, s, store.Put{Type: "Observation", ID: "taken", Body: Observation("before")})
+	gone := put(t, s, store.Put{Type: "Observation", ID: "gone", Body: Observation("before")})
+	if _, err := del(t, s, "Observation", "gone", 0); err != nil {
+		t.Fatal(err)
+	}
+	const n = 9
+	release := holdWriter(t, s)
+	var (
+		mu   sync.Mutex
+		acks []*store.Resource
+		wg   sync.WaitGroup
+	)
+	create := func(tx store.Tx, id, marker string) (*store.Resource, error) {
+		return tx.Put(ctx, store.Put{Type: "Observation", ID: id, IfNoneExist: true, Body: Observation(marker),
+			Tokens: []store.Token{{Param: "identifier", Value: id}}})
+	}
+	for i := range n {
+		wg.Go(func() {
+			var got []*store.Resource
+			err := s.Write(ctx, func(tx store.Tx) error {
+				got = got[:0]
+				for j := range 3 {
+					r, err := create(tx, fmt.Sprint("c", i, "-", j), fmt.Sprint("c", i))
+					if err != nil {
+						return err
+					}
+					got = append(got, r)
+				}
+				// An existing resource and one created earlier in this
+				// Write conflict; the Write carries on without them.
+				for _, id := range []string{"taken", fmt.Sprint("c", i, "-0")} {
+					if _, err := create(tx, id, "again"); !errors.Is(err, store.ErrVersionConflict) {
+						return fmt.Errorf("create of existing %s = %v, want ErrVersionConflict", id, err)
+					}
+				}
+				if i%3 == 1 {
+					return errBoom
+				}
+				if i == 3 {
+					r, err := create(tx, "gone", "back")
+					if err != nil {
+						return err
+					}
+					got = append(got, r)
+				}
+				return nil
+			})
+			switch {
+			case i%3 == 1 && !errors.Is(err, errBoom):
+				t.Errorf("Write %d = %v, want its own error", i, err)
+			case i%3 != 1 && err != nil:
+				t.Errorf("Write %d = %v", i, err)
+			case err == nil:
+				mu.Lock()
+				acks = append(acks, got...)
+				mu.Unlock()
+			}
+		})
+	}
+	waitAWhile()
+	release()
+	wg.Wait()
+	feed := readAllChanges(t, s, existing.Seq, 100)
+	bySeq := map[int64]*store.Resource{}
+	for _, r := range acks {
+		bySeq[r.Seq] = r
+	}
+	var created int
+	for i, r := range feed {
+		if i > 0 && r.Seq <= feed[i-1].Seq {
+			t.Fatalf("feed seq %d after %d", r.Seq, feed[i-1].Seq)
+		}
+		if r.Seq <= gone.Seq+1 || r.ID == "holder" {
+			continue // the delete of "gone", holdWriter's Write
+		}
+		created++
+		a, ok := bySeq[r.Seq]
+		if !ok || a.Type != r.Type || a.ID != r.ID || a.Version != r.Version {
+			t.Errorf("feed has %s/%s/%d at seq %d; the Put there returned %+v", r.Type, r.ID, r.Version, r.Seq, a)
+		}
+	}
+	if created != len(acks) {
+		t.Errorf("feed has %d created versions, %d were acknowledged", created, len(acks))
+	}
+	for i := range n {
+		id := fmt.Sprint("c", i, "-1")
+		_, err := s.Read(ctx, "Observation", id)
+		if failed := i%3 == 1; failed != errors.Is(err, store.ErrNotFound) {
+			t.Errorf("Read %s after Write %d (failed: %v) = %v", id, i, failed, err)
+		}
+		want := 1
+		if i%3 == 1 {
+			want = 0
+		}
+		ids, err := s.FindByToken(ctx, "Observation", "identifier", "", id)
+		if err != nil || len(ids) != want {
+			t.Errorf("FindByToken %s = %v, %v; want %d", id, ids, err, want)
+		}
+	}
+	if r, err := s.Read(ctx, "Observation", "gone"); err != nil || r.Version != 3 || marker(t, r.Body) != "back" {
+		t.Errorf("Read gone = %+v, %v; want version 3 created again", r, err)
+	}
+	if r, err := s.Read(ctx, "Observation", "taken"); err != nil || r.Version != 1 || marker(t, r.Body) != "before" {
+		t.Errorf("Read taken = %+v, %v; want version 1 untouched", r, err)
+	}
+}

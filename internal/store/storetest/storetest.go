@@ -72,6 +72,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"HistoryCount", testHistoryCount},
 		{"AtomicityFnError", testAtomicityFnError},
 		{"AtomicityInGroup", func(t *testing.T, s store.Store) { testAtomicityInGroup(t, s, c.failStatement) }},
+		{"CreatesInGroup", testCreatesInGroup},
 		{"CanceledWrite", testCanceledWrite},
 		{"Concurrency", testConcurrency},
 		{"ChangesPaging", testChangesPaging},
