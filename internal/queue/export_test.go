@@ -1,0 +1,4 @@
+package queue
+
+// Partition exposes the key hash to the tests of package queue_test.
+var Partition = partition
