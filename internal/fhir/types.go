@@ -34,7 +34,7 @@ func TypeDefs() []TypeDef {
 		elems := flatten(specs, s)
 		d := TypeDef{Name: s.Name, Base: s.Base, Resource: IsResourceType(s.Name), Elements: make([]ElementDef, len(elems))}
 		for j, e := range elems {
-			d.Elements[j] = ElementDef{Name: e.Name, Type: e.Type, Min: e.Min, Repeats: e.Repeats, Choice: e.Choice}
+			d.Elements[j] = ElementDef(e)
 		}
 		defs = append(defs, d)
 	}
