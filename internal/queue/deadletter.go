@@ -202,3 +202,36 @@ func (q *Queue) Discard(ctx context.Context, id uint64) error {
 	}
 	return nil
 }
+
+// Reject stores a message that was refused before it could be queued (it
+// did not parse, so no handler will ever see it) straight in the
+// dead-letter store of feed, with the reason and where in the message the
+// problem lies, so that an operator can inspect it, fix it and Reprocess it.
+// The same body rejected twice within the de-duplication window is stored
+// once. Like every dead letter it holds patient data: the reason must not be
+// logged.
+func (q *Queue) Reject(ctx context.Context, feed string, body []byte, reason, location string) error {
+	if !tokenRE.MatchString(feed) {
+		return fmt.Errorf("%w: feed %q: use letters, digits, - and _", ErrInvalid, feed)
+	}
+	now := time.Now().UTC()
+	dl := DeadLetter{
+		Message: Message{Feed: feed, Body: body},
+		Lane:    Live, Error: reason, Location: location, Queued: now, Failed: now,
+	}
+	data, err := json.Marshal(dl)
+	if err != nil {
+		return fmt.Errorf("queue: reject: encode: %w", err)
+	}
+	if int64(len(data)) > q.nc.MaxPayload()-headroom {
+		return fmt.Errorf("%w: rejected message of %d bytes", ErrTooLarge, len(body))
+	}
+	nm := nats.NewMsg(q.dlqSubject(feed))
+	nm.Data = data
+	sum := sha256.Sum256(body)
+	nm.Header.Set(hdrMsgID, "rj:"+feed+":"+hex.EncodeToString(sum[:16]))
+	if _, err := q.publish(ctx, nm); err != nil {
+		return err
+	}
+	return nil
+}
