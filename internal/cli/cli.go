@@ -30,6 +30,7 @@ Usage:
   carerecord check-config [--config FILE] [flags]
   carerecord bench [flags]      load-test a running server (see --help)
   carerecord fhirpath EXPRESSION [FILE|-]
+  carerecord send --to HOST:PORT FILE...   send HL7 v2 messages over MLLP
   carerecord version
 
 Every command takes --config FILE (YAML) and --log-level. Settings come from
@@ -77,6 +78,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runBench(rest, stdout, stderr)
 	case "fhirpath":
 		return runFHIRPath(rest, os.Stdin, stdout, stderr)
+	case "send":
+		return runSend(rest, stdout, stderr)
 	}
 	cmd, ok := commands[name]
 	if !ok {
