@@ -25,7 +25,7 @@ import (
 // A package imports only internal packages from layers strictly below its
 // own; same-layer imports are forbidden except those in sameLayer.
 var layers = map[string]int{
-	"config": 0, "fhir": 0, "nhsnumber": 0, "hl7": 0, "mllp": 0,
+	"config": 0, "fhir": 0, "nhsnumber": 0, "hl7": 0, "mllp": 0, "shareddata": 0,
 	"fhir/gen": 0, // the code generator behind fhir/r4_gen.go (go run, not imported)
 
 	"v2fhir": 1, "search": 1, "fhirpath": 1, "access": 1, "synthetic": 1,

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"carerecord/internal/shareddata"
 	"context"
 	"errors"
 	"flag"
@@ -8,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"time"
@@ -158,7 +158,7 @@ func (f *flags) runAll(ctx context.Context, stderr io.Writer) (*Report, error) {
 		o.Resources = GoalRSSAt
 	}
 	if o.ImportDir == "auto" {
-		o.ImportDir = findImport()
+		o.ImportDir = shareddata.Path("testdata", "synthea", "bundles")
 		if o.ImportDir == "" {
 			fmt.Fprintf(stderr, "bench: no %s next to the repository; skipping the import\n", defaultImport)
 		}
@@ -174,27 +174,4 @@ func sharedNote(l Load) string {
 		return fmt.Sprintf("The load generator ran on the same machine as the server (loopback) and shared its %d cores; µs CPU/request counts the load generator only.", runtime.GOMAXPROCS(0))
 	}
 	return "The load generator ran on another machine; network latency is included; µs CPU/request counts the load generator only."
-}
-
-// findImport looks for ../shared/testdata/synthea/bundles beside the
-// repository that holds the working directory; "" when there is none.
-func findImport() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(filepath.Dir(dir), defaultImport)
-			if st, err := os.Stat(p); err == nil && st.IsDir() {
-				return p
-			}
-			return ""
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
 }

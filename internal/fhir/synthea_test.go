@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"bytes"
+	"carerecord/internal/shareddata"
 	"compress/gzip"
 	"errors"
 	"io"
@@ -16,25 +17,6 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 )
 
-// syntheaDir finds shared/testdata/synthea/bundles beside the repository
-// root (the directory holding go.mod), or returns "".
-func syntheaDir() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "testdata", "synthea", "bundles")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
 type syntheaBundle struct {
 	name string
 	body []byte
@@ -47,7 +29,7 @@ type syntheaResource struct {
 }
 
 var loadSynthea = sync.OnceValues(func() ([]syntheaBundle, []syntheaResource) {
-	files, _ := filepath.Glob(filepath.Join(syntheaDir(), "*.json.gz"))
+	files, _ := filepath.Glob(filepath.Join(shareddata.Path("testdata", "synthea", "bundles"), "*.json.gz"))
 	var bundles []syntheaBundle
 	var resources []syntheaResource
 	for _, f := range files {

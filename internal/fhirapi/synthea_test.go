@@ -2,6 +2,7 @@ package fhirapi
 
 import (
 	"bytes"
+	"carerecord/internal/shareddata"
 	"compress/gzip"
 	"context"
 	"io"
@@ -20,7 +21,7 @@ import (
 // data, skipping the test when they are absent.
 func syntheaBundles(t testing.TB) []string {
 	t.Helper()
-	shared := repoShared(t)
+	shared := shareddata.Path()
 	if shared == "" {
 		t.Skip("shared test data not found")
 	}

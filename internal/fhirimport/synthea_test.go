@@ -1,33 +1,12 @@
 package fhirimport
 
 import (
+	"carerecord/internal/shareddata"
 	"context"
 	"io"
-	"os"
 	"path/filepath"
 	"testing"
 )
-
-// syntheaDir finds ../shared/testdata/synthea/bundles beside the repository.
-func syntheaDir(t testing.TB) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("repository root not found")
-		}
-		dir = parent
-	}
-	p := filepath.Join(dir, "..", "shared", "testdata", "synthea", "bundles")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("Synthea bundles not found at %s (../shared is absent): skipping", p)
-	}
-	return p
-}
 
 // The real Synthea transaction Bundles import completely: all 70 files, and
 // the count of resources the README of the test data gives (16,121 in the
@@ -37,7 +16,7 @@ func TestImportSynthea(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short")
 	}
-	dir := syntheaDir(t)
+	dir := shareddata.Require(t, "testdata", "synthea", "bundles")
 	st := openStore(t)
 	sum, err := New(st, Options{Progress: io.Discard}).Import(context.Background(), dir)
 	if err != nil {
@@ -56,7 +35,7 @@ func TestImportSynthea(t *testing.T) {
 }
 
 func BenchmarkImportSynthea(b *testing.B) {
-	dir := syntheaDir(b)
+	dir := shareddata.Require(b, "testdata", "synthea", "bundles")
 	for b.Loop() {
 		b.StopTimer()
 		st := openStore(b)

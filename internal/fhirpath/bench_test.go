@@ -2,6 +2,7 @@ package fhirpath
 
 import (
 	"bytes"
+	"carerecord/internal/shareddata"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -14,7 +15,7 @@ import (
 // bundle under ../shared/testdata/synthea, skipping when it is absent.
 func syntheaResource(b *testing.B, resourceType string) []byte {
 	b.Helper()
-	dir := sharedDir()
+	dir := shareddata.Path("testdata", "fhirpath")
 	if dir == "" {
 		b.Skip("Synthea bundles not found under ../shared/testdata/synthea")
 	}

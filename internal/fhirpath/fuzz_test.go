@@ -1,6 +1,7 @@
 package fhirpath
 
 import (
+	"carerecord/internal/shareddata"
 	"os"
 	"path/filepath"
 	"testing"
@@ -22,7 +23,7 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	if dir := sharedDir(); dir != "" {
+	if dir := shareddata.Path("testdata", "fhirpath"); dir != "" {
 		if data, err := os.ReadFile(filepath.Join(dir, "r4", "tests-fhir-r4.xml")); err == nil {
 			if s, err := parseSuite(data); err == nil {
 				for _, g := range s.Groups {

@@ -1,6 +1,7 @@
 package fhirpath
 
 import (
+	"carerecord/internal/shareddata"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -61,32 +62,9 @@ type suiteOutput struct {
 	Text string `xml:",chardata"`
 }
 
-// sharedDir finds ../shared/testdata/fhirpath beside the repository root
-// (the directory holding go.mod), or returns "".
-func sharedDir() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "testdata", "fhirpath")
-			if _, err := os.Stat(d); err != nil {
-				return ""
-			}
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
 func loadSuite(tb testing.TB) (*suiteFile, string) {
 	tb.Helper()
-	dir := sharedDir()
+	dir := shareddata.Path("testdata", "fhirpath")
 	if dir == "" {
 		tb.Skip("FHIRPath test suite not found under ../shared/testdata/fhirpath")
 	}

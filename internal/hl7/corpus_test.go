@@ -2,6 +2,7 @@ package hl7
 
 import (
 	"bytes"
+	"carerecord/internal/shareddata"
 	"errors"
 	"io/fs"
 	"os"
@@ -13,7 +14,7 @@ import (
 
 // corpusDir is the shared HL7 v2 sample set (see its README). It is read at
 // test time and never copied here: the uclh-emap files are GPL-3.0.
-const corpusDir = "../../../shared/testdata/hl7v2"
+var corpusDir = shareddata.Path("testdata", "hl7v2")
 
 // badCorpus lists the corpus files that are malformed at the syntax level,
 // with the error each must give. All three carry a Java string literal's

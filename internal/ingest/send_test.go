@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"carerecord/internal/shareddata"
 	"context"
 	"errors"
 	"io/fs"
@@ -14,7 +15,7 @@ import (
 )
 
 // corpusDir is the shared HL7 v2 sample set, read in place, never copied.
-const corpusDir = "../../../shared/testdata/hl7v2"
+var corpusDir = shareddata.Path("testdata", "hl7v2")
 
 // Every well-formed corpus message sent over loopback is acknowledged AA.
 func TestSendCorpus(t *testing.T) {

@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"carerecord/internal/shareddata"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -14,24 +15,6 @@ import (
 	"time"
 )
 
-// syntheaDir is shared/testdata/synthea/bundles beside the repository root.
-func syntheaDir() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "testdata", "synthea", "bundles")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
 type syntheaResource struct {
 	typ  string
 	body []byte
@@ -39,7 +22,7 @@ type syntheaResource struct {
 
 // loadSynthea reads the entry resources of every Synthea bundle.
 var loadSynthea = sync.OnceValues(func() ([]syntheaResource, error) {
-	files, _ := filepath.Glob(filepath.Join(syntheaDir(), "*.json.gz"))
+	files, _ := filepath.Glob(filepath.Join(shareddata.Path("testdata", "synthea", "bundles"), "*.json.gz"))
 	var out []syntheaResource
 	for _, f := range files {
 		raw, err := os.ReadFile(f)

@@ -1,6 +1,7 @@
 package v2fhir
 
 import (
+	"carerecord/internal/shareddata"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,7 +16,7 @@ import (
 
 // corpus is the shared folder of public sample messages (not in this
 // repository: the UCLH ones are GPL-3.0).
-const corpus = "../../../shared/testdata/hl7v2"
+var corpus = shareddata.Path("testdata", "hl7v2")
 
 // corpusFeed configures a feed per source folder: the UCLH (Epic) feed puts
 // the NHS number in the PID-3 repetition with type code HN.
