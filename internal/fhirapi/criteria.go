@@ -1,6 +1,7 @@
 package fhirapi
 
 import (
+	"carerecord/internal/search"
 	"context"
 	"errors"
 	"fmt"
@@ -71,7 +72,7 @@ func parseCriteria(q url.Values) (c *criteria, unknown []string, err error) {
 		}
 		for _, raw := range q[k] {
 			t := term{param: k}
-			for _, part := range splitEscaped(raw, ',') {
+			for _, part := range search.SplitEscaped(raw, ',') {
 				tv, err := parseToken(k, part)
 				if err != nil {
 					return nil, nil, err
@@ -124,51 +125,20 @@ func parseToken(param, s string) (tokenValue, error) {
 		if s == "" {
 			return tokenValue{}, newError(http.StatusBadRequest, "invalid", "", "_id needs a value")
 		}
-		return tokenValue{value: unescape(s)}, nil
+		return tokenValue{value: search.Unescape(s)}, nil
 	}
-	parts := splitEscaped(s, '|')
+	parts := search.SplitEscaped(s, '|')
 	switch {
 	case len(parts) == 1 && parts[0] != "":
-		return tokenValue{value: unescape(parts[0])}, nil
+		return tokenValue{value: search.Unescape(parts[0])}, nil
 	case len(parts) == 2 && parts[1] != "":
-		return tokenValue{system: unescape(parts[0]), value: unescape(parts[1]), noSystem: parts[0] == ""}, nil
+		return tokenValue{system: search.Unescape(parts[0]), value: search.Unescape(parts[1]), noSystem: parts[0] == ""}, nil
 	case len(parts) == 2 && parts[0] != "":
 		return tokenValue{}, newError(http.StatusBadRequest, "not-supported", "",
 			"identifier with a system and no value is not supported yet")
 	}
 	return tokenValue{}, newError(http.StatusBadRequest, "invalid", "",
 		"identifier must be system|value, |value or value")
-}
-
-// splitEscaped splits s on sep, except where sep is escaped with a backslash.
-func splitEscaped(s string, sep byte) []string {
-	var out []string
-	start := 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '\\':
-			i++
-		case sep:
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(out, s[start:])
-}
-
-// unescape undoes the search escapes \, \| \$ and \\.
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+1 < len(s) {
-			i++
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // match returns the sorted ids of current resources of typ that meet c.

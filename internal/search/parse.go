@@ -136,7 +136,7 @@ func (p *parser) param(key, value string) error {
 		return bad(key, "not supported by this server")
 	}
 	var clause Clause
-	for _, part := range splitEscaped(value, ',') {
+	for _, part := range SplitEscaped(value, ',') {
 		if part == "" {
 			continue
 		}

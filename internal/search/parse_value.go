@@ -6,9 +6,9 @@ import (
 	"strings"
 )
 
-// splitEscaped splits s at sep, except where sep is escaped with "\"; the
+// SplitEscaped splits s at sep, except where sep is escaped with "\"; the
 // parts keep their escapes.
-func splitEscaped(s string, sep byte) []string {
+func SplitEscaped(s string, sep byte) []string {
 	var parts []string
 	start := 0
 	for i := 0; i < len(s); i++ {
@@ -23,8 +23,8 @@ func splitEscaped(s string, sep byte) []string {
 	return append(parts, s[start:])
 }
 
-// unescape removes the search escapes \, \| \$ \\ (a lone "\" stays).
-func unescape(s string) string {
+// Unescape removes the search escapes \, \| \$ \\ (a lone "\" stays).
+func Unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
@@ -61,11 +61,11 @@ func (p *parser) value(c *Condition, prm *Param, raw string) error {
 	var err error
 	switch prm.Type {
 	case TypeComposite:
-		parts := splitEscaped(raw, '$')
+		parts := SplitEscaped(raw, '$')
 		if len(parts) != len(prm.Components) {
-			return fmt.Errorf("%q: a %s value has %d parts separated by $", unescape(raw), prm.Code, len(prm.Components))
+			return fmt.Errorf("%q: a %s value has %d parts separated by $", Unescape(raw), prm.Code, len(prm.Components))
 		}
-		c.Value.Raw = unescape(raw)
+		c.Value.Raw = Unescape(raw)
 		for i, part := range parts {
 			def := p.reg.ByURL(prm.Components[i].Definition)
 			if def == nil {
@@ -121,7 +121,7 @@ var errEmpty = errors.New("empty value")
 // parseValue fills v from raw (escapes still in it) for a parameter of
 // type t; it returns the prefix of a number, date or quantity.
 func parseValue(v *Value, t Type, mod Modifier, raw string) (Prefix, error) {
-	v.Raw = unescape(raw)
+	v.Raw = Unescape(raw)
 	if v.Raw == "" {
 		return PrefixEq, errEmpty
 	}
@@ -171,12 +171,12 @@ func parseToken(v *Value, mod Modifier, raw string) error {
 		v.Str = v.Raw // a ValueSet canonical
 		return nil
 	}
-	parts := splitEscaped(raw, '|')
+	parts := SplitEscaped(raw, '|')
 	if mod == ModOfType {
 		if len(parts) != 3 || parts[1] == "" || parts[2] == "" {
 			return fmt.Errorf("%q: :of-type takes system|code|value", v.Raw)
 		}
-		v.TypeSystem, v.TypeCode, v.Code = unescape(parts[0]), unescape(parts[1]), unescape(parts[2])
+		v.TypeSystem, v.TypeCode, v.Code = Unescape(parts[0]), Unescape(parts[1]), Unescape(parts[2])
 		return nil
 	}
 	switch len(parts) {
@@ -184,7 +184,7 @@ func parseToken(v *Value, mod Modifier, raw string) error {
 		v.Code = v.Raw
 	case 2:
 		v.HasSystem = true
-		v.System, v.Code = unescape(parts[0]), unescape(parts[1])
+		v.System, v.Code = Unescape(parts[0]), Unescape(parts[1])
 		if v.System == "" && v.Code == "" {
 			return fmt.Errorf("%q has neither system nor code", v.Raw)
 		}
@@ -196,18 +196,18 @@ func parseToken(v *Value, mod Modifier, raw string) error {
 
 // parseQuantity reads [prefix]number[|system|code].
 func parseQuantity(v *Value, raw string) (Prefix, error) {
-	parts := splitEscaped(raw, '|')
+	parts := SplitEscaped(raw, '|')
 	if len(parts) != 1 && len(parts) != 3 {
 		return PrefixEq, fmt.Errorf("%q: a quantity is number or number|system|code", v.Raw)
 	}
-	pre, num := cutPrefix(unescape(parts[0]))
+	pre, num := cutPrefix(Unescape(parts[0]))
 	n, err := ParseNumber(num)
 	if err != nil {
 		return pre, fmt.Errorf("%q: %q is not a number", v.Raw, num)
 	}
 	v.Number = n
 	if len(parts) == 3 {
-		v.System, v.Code = unescape(parts[1]), unescape(parts[2])
+		v.System, v.Code = Unescape(parts[1]), Unescape(parts[2])
 		v.HasSystem = v.System != ""
 		if cc, cn, ok := Canonical(v.System, v.Code, n); ok {
 			v.CanonicalCode, v.Canonical = cc, cn
