@@ -101,6 +101,12 @@ func (a *api) runTransaction(ctx context.Context, tx store.Tx, entries, order []
 			op.out = out
 		}
 	}
+	return a.applyEntries(ctx, tx, writes, order)
+}
+
+// applyEntries applies the resolved writes in order, then answers the
+// reads of order (GET and HEAD entries).
+func (a *api) applyEntries(ctx context.Context, tx store.Tx, writes, order []*txEntry) error {
 	for _, e := range writes {
 		out, err := e.write.apply(ctx, tx)
 		if err != nil {
@@ -172,24 +178,13 @@ func prepareTransaction(ctx context.Context, order []*txEntry) bool {
 // applyTransaction is runTransaction for a prepared Bundle: the writes in
 // processing order, then the reads.
 func (a *api) applyTransaction(ctx context.Context, tx store.Tx, order []*txEntry) error {
+	writes := make([]*txEntry, 0, len(order))
 	for _, e := range order {
-		if e.write == nil {
-			continue
-		}
-		out, err := e.write.apply(ctx, tx)
-		if err != nil {
-			return &entryError{e.index, err}
-		}
-		e.out = out
-	}
-	for _, e := range order {
-		if e.get != nil {
-			if err := a.runGet(ctx, tx, false, e); err != nil {
-				return &entryError{e.index, err}
-			}
+		if e.write != nil {
+			writes = append(writes, e)
 		}
 	}
-	return nil
+	return a.applyEntries(ctx, tx, writes, order)
 }
 
 // errNeedsStore stops prepareTransaction at a conditional reference.
