@@ -69,6 +69,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+	defer startProfile(stderr)()
 	name, rest := args[0], args[1:]
 	switch name {
 	case "version", "--version":

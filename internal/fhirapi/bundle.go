@@ -17,6 +17,7 @@ import (
 	"github.com/go-json-experiment/json/jsontext"
 
 	"carerecord/internal/fhir"
+	"carerecord/internal/search"
 	"carerecord/internal/store"
 )
 
@@ -85,6 +86,13 @@ func (a *api) bundle(w http.ResponseWriter, r *http.Request) error {
 	if in.Type == "transaction" {
 		return a.transaction(w, r, entries, pref)
 	}
+	parallel(len(entries), func(i int) {
+		if op := entries[i].write; entries[i].err == nil && op != nil && op.body != nil {
+			if _, err := op.indexed(op.body); err != nil {
+				entries[i].err = err
+			}
+		}
+	})
 	return a.batch(w, r, entries, pref)
 }
 
@@ -146,9 +154,9 @@ func (a *api) parseRequest(e *txEntry, in *entryIn, strict bool) error {
 	case http.MethodGet, http.MethodHead:
 		return a.parseGet(e, t, strict)
 	case http.MethodPost, http.MethodPut:
-		return parseResourceWrite(e, t, in, ifMatch)
+		return parseResourceWrite(a.reg, e, t, in, ifMatch)
 	case http.MethodDelete, http.MethodPatch:
-		return parseDeleteOrPatch(e, t, in, ifMatch)
+		return parseDeleteOrPatch(a.reg, e, t, in, ifMatch)
 	}
 	return newError(http.StatusBadRequest, "not-supported", "request.method", "unsupported request.method")
 }
@@ -219,7 +227,7 @@ func (a *api) parseGet(e *txEntry, t entryURL, strict bool) error {
 	return nil
 }
 
-func parseResourceWrite(e *txEntry, t entryURL, in *entryIn, ifMatch int64) error {
+func parseResourceWrite(reg *search.Registry, e *txEntry, t entryURL, in *entryIn, ifMatch int64) error {
 	if t.vid != "" || (e.method == http.MethodPost && t.id != "") {
 		return newError(http.StatusBadRequest, "invalid", "request.url",
 			"a POST request.url must be Type; a PUT request.url Type/id or Type?criteria")
@@ -233,7 +241,7 @@ func parseResourceWrite(e *txEntry, t entryURL, in *entryIn, ifMatch int64) erro
 	if t.id != "" && !fhir.ValidID(t.id) {
 		return newError(http.StatusBadRequest, "invalid", "request.url", "invalid resource id")
 	}
-	op, err := newResourceOp(e.method, t.typ, t.id, in.Resource)
+	op, err := newResourceOp(reg, e.method, t.typ, t.id, in.Resource)
 	if err != nil {
 		return err
 	}
@@ -248,12 +256,12 @@ func parseResourceWrite(e *txEntry, t entryURL, in *entryIn, ifMatch int64) erro
 	return err
 }
 
-func parseDeleteOrPatch(e *txEntry, t entryURL, in *entryIn, ifMatch int64) error {
+func parseDeleteOrPatch(reg *search.Registry, e *txEntry, t entryURL, in *entryIn, ifMatch int64) error {
 	if t.vid != "" || (t.id == "" && !t.hasQuery) {
 		return newError(http.StatusBadRequest, "invalid", "request.url",
 			"request.url must be Type/id or Type?criteria")
 	}
-	op := &writeOp{method: e.method, typ: t.typ, urlID: t.id, ifMatch: ifMatch}
+	op := &writeOp{method: e.method, typ: t.typ, urlID: t.id, ifMatch: ifMatch, reg: reg}
 	if t.id == "" {
 		var err error
 		if op.criteria, err = parseConditional(t.query, "conditional "+methodWord(e.method)); err != nil {

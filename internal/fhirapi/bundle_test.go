@@ -11,6 +11,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 
+	"carerecord/internal/search"
 	"carerecord/internal/store"
 )
 
@@ -318,7 +319,7 @@ func TestPrepareTransaction(t *testing.T) {
 		{"two writes to one resource", bundle(entry("", "", "DELETE", "Patient/a"), entry("", "", "DELETE", "Patient/a")), false},
 		{"unknown urn", bundle(entry("", obs(urn), "POST", "Observation")), false},
 	}
-	a := &api{base: testBase}
+	a := &api{base: testBase, reg: search.NewRegistry(search.FHIRPath)}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var in bundleIn

@@ -29,6 +29,16 @@ type capSearchParam struct {
 	Documentation string `json:"documentation,omitempty"`
 }
 
+type capOperation struct {
+	Name       string `json:"name"`
+	Definition string `json:"definition"`
+}
+
+// typeOperations are the operations each resource type supports.
+var typeOperations = []capOperation{
+	{Name: "validate", Definition: "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
+}
+
 type capResource struct {
 	Type              string           `json:"type"`
 	Interaction       []capCode        `json:"interaction"`
@@ -40,6 +50,7 @@ type capResource struct {
 	ConditionalUpdate bool             `json:"conditionalUpdate"`
 	ConditionalDelete string           `json:"conditionalDelete"`
 	SearchParam       []capSearchParam `json:"searchParam"`
+	Operation         []capOperation   `json:"operation,omitempty"`
 }
 
 const restDocumentation = "Type-level search supports only _id and identifier " +
@@ -75,6 +86,7 @@ func capabilityStatement(base, version string, now time.Time) []byte {
 			ConditionalUpdate: true,
 			ConditionalDelete: "single",
 			SearchParam:       params,
+			Operation:         typeOperations,
 		})
 	}
 	type named struct {

@@ -23,7 +23,7 @@ func (a *api) conditionalUpdate(w http.ResponseWriter, r *http.Request, typ stri
 	if err != nil {
 		return err
 	}
-	op, err := newResourceOp(http.MethodPut, typ, "", body)
+	op, err := a.indexedOp(http.MethodPut, typ, "", body)
 	if err != nil {
 		return err
 	}

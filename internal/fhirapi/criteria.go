@@ -225,23 +225,9 @@ func (c *criteria) matchOne(ctx context.Context, look lookup, typ, what string) 
 	return "", errPrecondition(fmt.Sprintf("%s matched %d resources; the criteria must select one", what, len(ids)))
 }
 
-// IndexTokens are the index entries written with a resource: its
-// identifiers. Everything that writes resources outside the API (the demo
-// loader) uses it, so the store holds the same index whichever way a
-// resource came in.
-func IndexTokens(body []byte) []store.Token { return tokensOf(fhir.Identifiers(body)) }
-
-// tokensOf are the index entries written with a resource: its identifiers.
-func tokensOf(idents []fhir.Identifier) []store.Token {
-	if len(idents) == 0 {
-		return nil
-	}
-	toks := make([]store.Token, 0, len(idents))
-	for _, id := range idents {
-		if id.Value == "" {
-			continue
-		}
-		toks = append(toks, store.Token{Param: paramIdentifier, System: id.System, Value: id.Value})
-	}
-	return toks
+// Index is the search index written with a resource. Everything that
+// writes resources outside the API (the demo loader) uses it, so the store
+// holds the same index whichever way a resource came in.
+func Index(reg *search.Registry, typ string, body []byte) (*search.Index, error) {
+	return extractIndex(reg, typ, body)
 }

@@ -47,7 +47,7 @@ func (a *api) create(w http.ResponseWriter, r *http.Request, typ string) error {
 	if err != nil {
 		return err
 	}
-	op, err := newResourceOp(http.MethodPost, typ, "", body)
+	op, err := a.indexedOp(http.MethodPost, typ, "", body)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (a *api) update(w http.ResponseWriter, r *http.Request, typ string) error {
 	if err != nil {
 		return err
 	}
-	op, err := newResourceOp(http.MethodPut, typ, id, body)
+	op, err := a.indexedOp(http.MethodPut, typ, id, body)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"carerecord/internal/fhir"
+	"carerecord/internal/search"
 	"carerecord/internal/store"
 )
 
@@ -43,6 +44,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is the software version the CapabilityStatement reports.
 	Version string
+	// Registry holds the search parameters: those written to the index and
+	// those searches may use (default: the R4 parameters).
+	Registry *search.Registry
 }
 
 // api is the handler New returns.
@@ -52,6 +56,7 @@ type api struct {
 	maxBody    int64
 	log        *slog.Logger
 	capability []byte
+	reg        *search.Registry
 	mux        *http.ServeMux
 }
 
@@ -69,6 +74,9 @@ func New(st store.Store, opts Options) http.Handler {
 	}
 	if a.log == nil {
 		a.log = slog.Default()
+	}
+	if a.reg = opts.Registry; a.reg == nil {
+		a.reg = search.NewRegistry(search.FHIRPath)
 	}
 	a.capability = capabilityStatement(a.base, opts.Version, time.Now())
 	a.routes()
@@ -99,6 +107,11 @@ func (a *api) routes() {
 	a.typed("DELETE /{type}/{id}", a.delete)
 	a.typed("GET /{type}/{id}/_history", a.instanceHistory)
 	a.typed("GET /{type}/{id}/_history/{vid}", a.vread)
+
+	a.typed("POST /{type}/$validate", a.validate)
+	a.typed("GET /{type}/$validate", a.validate) // 405: a type is validated by POST
+	a.typed("POST /{type}/{id}/$validate", a.validate)
+	a.typed("GET /{type}/{id}/$validate", a.validate)
 }
 
 func (a *api) handle(pattern string, fn handlerFunc) {

@@ -10,6 +10,7 @@ import (
 	jsonpatch "github.com/evanphx/json-patch/v5"
 
 	"carerecord/internal/fhir"
+	"carerecord/internal/search"
 	"carerecord/internal/store"
 )
 
@@ -31,6 +32,9 @@ type writeOp struct {
 	bodyID      string    // id element of body
 	idents      []fhir.Identifier
 	patch       jsonpatch.Patch
+	reg         *search.Registry
+	index       *search.Index // search index of indexOf
+	indexOf     []byte        // the body index was extracted from
 
 	// Set by resolve; resolve resets them, so a store may re-run a Write.
 	id   string // target id
@@ -45,7 +49,7 @@ type result struct {
 }
 
 // newResourceOp validates body as the resource for a POST or PUT of typ.
-func newResourceOp(method, typ, urlID string, body []byte) (*writeOp, error) {
+func newResourceOp(reg *search.Registry, method, typ, urlID string, body []byte) (*writeOp, error) {
 	hdr, err := fhir.Validate(body)
 	if err != nil {
 		var fe *fhir.Error
@@ -72,7 +76,34 @@ func newResourceOp(method, typ, urlID string, body []byte) (*writeOp, error) {
 		return nil, newError(http.StatusBadRequest, "invalid", typ+".id", "invalid resource id")
 	}
 	return &writeOp{method: method, typ: typ, urlID: urlID, body: body, bodyID: hdr.ID,
-		idents: fhir.Identifiers(body)}, nil
+		idents: fhir.Identifiers(body), reg: reg}, nil
+}
+
+// indexed returns the search index of body (the op's body or what
+// reference rewriting made of it), extracting it only when body is not the
+// one last extracted. Callers extract before store.Write where they can
+// (the create and update handlers, a batch's entries, a prepared
+// transaction's after rewriting), so that the work stays off the store's
+// committer; apply extracts what is left.
+func (op *writeOp) indexed(body []byte) (*search.Index, error) {
+	if op.index != nil && len(body) == len(op.indexOf) && (len(body) == 0 || &body[0] == &op.indexOf[0]) {
+		return op.index, nil
+	}
+	x, err := extractIndex(op.reg, op.typ, body)
+	if err != nil {
+		return nil, err
+	}
+	op.index, op.indexOf = x, body
+	return x, nil
+}
+
+// extractIndex is the search index of a validated resource.
+func extractIndex(reg *search.Registry, typ string, body []byte) (*search.Index, error) {
+	x, err := reg.Extract(typ, body)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", typ, err)
+	}
+	return x, nil
 }
 
 // resolve fixes the target id, running conditional criteria against look.
@@ -130,12 +161,20 @@ func (op *writeOp) apply(ctx context.Context, tx store.Tx) (result, error) {
 			res, err := tx.Read(ctx, op.typ, op.id)
 			return result{http.StatusOK, res}, err
 		}
+		x, err := op.indexed(op.out)
+		if err != nil {
+			return result{}, err
+		}
 		res, err := tx.Put(ctx, store.Put{Type: op.typ, ID: op.id, Body: op.out,
-			IfNoneExist: true, Tokens: tokensOf(op.idents)})
+			IfNoneExist: true, Index: x})
 		return result{http.StatusCreated, res}, err
 	case http.MethodPut:
+		x, err := op.indexed(op.out)
+		if err != nil {
+			return result{}, err
+		}
 		res, err := tx.Put(ctx, store.Put{Type: op.typ, ID: op.id, Body: op.out,
-			IfMatch: op.ifMatch, Tokens: tokensOf(op.idents)})
+			IfMatch: op.ifMatch, Index: x})
 		if err != nil {
 			return result{}, op.conflict(err)
 		}
@@ -218,4 +257,17 @@ func newID() string {
 		j += 2
 	}
 	return string(out)
+}
+
+// indexedOp is newResourceOp for a single write (no reference rewriting):
+// the index is extracted here, in the request's goroutine.
+func (a *api) indexedOp(method, typ, urlID string, body []byte) (*writeOp, error) {
+	op, err := newResourceOp(a.reg, method, typ, urlID, body)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := op.indexed(body); err != nil {
+		return nil, err
+	}
+	return op, nil
 }

@@ -33,7 +33,7 @@ func (a *api) patch(w http.ResponseWriter, r *http.Request, typ string) error {
 	if err != nil {
 		return err
 	}
-	op := &writeOp{method: http.MethodPatch, typ: typ, urlID: r.PathValue("id"), ifMatch: ifMatch, patch: p}
+	op := &writeOp{method: http.MethodPatch, typ: typ, urlID: r.PathValue("id"), ifMatch: ifMatch, patch: p, reg: a.reg}
 	res, err := a.runWrite(r.Context(), op)
 	if err != nil {
 		return err
@@ -86,8 +86,12 @@ func (op *writeOp) applyPatch(ctx context.Context, tx store.Tx) (result, error) 
 		return result{}, newError(http.StatusBadRequest, "invalid", op.typ+".id",
 			"a patch may not change the resource type or id")
 	}
+	x, err := extractIndex(op.reg, op.typ, patched)
+	if err != nil {
+		return result{}, err
+	}
 	res, err := tx.Put(ctx, store.Put{Type: op.typ, ID: op.id, Body: patched,
-		IfMatch: cur.Version, Tokens: tokensOf(fhir.Identifiers(patched))})
+		IfMatch: cur.Version, Index: x})
 	if err != nil {
 		return result{}, err
 	}

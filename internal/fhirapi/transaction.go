@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"carerecord/internal/fhir"
 	"carerecord/internal/store"
@@ -172,7 +173,15 @@ func prepareTransaction(ctx context.Context, order []*txEntry) bool {
 			op.out = out
 		}
 	}
-	return true
+	failed := atomic.Bool{}
+	parallel(len(writes), func(i int) {
+		if op := writes[i].write; op.out != nil {
+			if _, err := op.indexed(op.out); err != nil {
+				failed.Store(true)
+			}
+		}
+	})
+	return !failed.Load()
 }
 
 // applyTransaction is runTransaction for a prepared Bundle: the writes in

@@ -2,11 +2,15 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"carerecord/internal/fhir"
 	"carerecord/internal/fhirapi"
+	"carerecord/internal/search"
 	"carerecord/internal/store"
 	"carerecord/internal/synthetic"
 )
@@ -28,7 +32,7 @@ func (s *Server) loadDemo(ctx context.Context) error {
 	}
 	start := time.Now()
 	fmt.Fprintf(s.opts.Out, "carerecord: generating %d synthetic patients (seed %d)...\n", s.cfg.Demo.Patients, s.cfg.Demo.Seed)
-	n, err := LoadSynthetic(ctx, s.store, synthetic.Options{
+	n, err := LoadSynthetic(ctx, s.store, s.reg, synthetic.Options{
 		Seed:     s.cfg.Demo.Seed,
 		Patients: s.cfg.Demo.Patients,
 		Now:      time.Now().UTC().Truncate(24 * time.Hour),
@@ -67,42 +71,92 @@ func examplePatient(ctx context.Context, st store.Store) (id, nhs string) {
 }
 
 // LoadSynthetic generates a population and writes it in batches, each
-// resource validated and indexed exactly as the API would. It returns the
-// number of resources written.
-func LoadSynthetic(ctx context.Context, st store.Store, opts synthetic.Options) (int, error) {
-	var batch []store.Put
-	total := 0
+// resource validated and indexed exactly as the API would. Validation and
+// index extraction of a batch run on every core while the previous batch
+// is being written. It returns the number of resources written.
+func LoadSynthetic(ctx context.Context, st store.Store, reg *search.Registry, opts synthetic.Options) (int, error) {
+	type result struct {
+		n   int
+		err error
+	}
+	var (
+		batch   []store.Put
+		total   int
+		pending chan result // the Write in flight, if any
+	)
+	wait := func() error {
+		if pending == nil {
+			return nil
+		}
+		r := <-pending
+		pending = nil
+		total += r.n
+		return r.err
+	}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
 		}
-		err := st.Write(ctx, func(tx store.Tx) error {
-			for _, p := range batch {
-				if _, err := tx.Put(ctx, p); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("demo: write: %w", err)
+		if err := indexAll(reg, batch); err != nil {
+			return err
 		}
-		total += len(batch)
-		batch = batch[:0]
+		if err := wait(); err != nil {
+			return err
+		}
+		puts := batch
+		batch = nil
+		pending = make(chan result, 1)
+		go func() {
+			err := st.Write(ctx, func(tx store.Tx) error {
+				for _, p := range puts {
+					if _, err := tx.Put(ctx, p); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				err = fmt.Errorf("demo: write: %w", err)
+			}
+			pending <- result{len(puts), err}
+		}()
 		return nil
 	}
 	err := synthetic.Generate(opts, func(r synthetic.Resource) error {
-		if _, err := fhir.Validate(r.Body); err != nil {
-			return fmt.Errorf("demo: generated %s/%s is invalid: %w", r.Type, r.ID, err)
-		}
-		batch = append(batch, store.Put{Type: r.Type, ID: r.ID, Body: r.Body, Tokens: fhirapi.IndexTokens(r.Body)})
+		batch = append(batch, store.Put{Type: r.Type, ID: r.ID, Body: r.Body})
 		if len(batch) >= demoBatch {
 			return flush()
 		}
 		return nil
 	})
-	if err != nil {
-		return total, err
+	if err == nil {
+		err = flush()
 	}
-	return total, flush()
+	return total, errors.Join(err, wait())
+}
+
+// indexAll validates each Put's body and sets its Index, on every core.
+func indexAll(reg *search.Registry, puts []store.Put) error {
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(puts); i += workers {
+				p := &puts[i]
+				if _, err := fhir.Validate(p.Body); err != nil {
+					errs[w] = fmt.Errorf("demo: generated %s/%s is invalid: %w", p.Type, p.ID, err)
+					return
+				}
+				x, err := fhirapi.Index(reg, p.Type, p.Body)
+				if err != nil {
+					errs[w] = fmt.Errorf("demo: %w", err)
+					return
+				}
+				p.Index = x
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }

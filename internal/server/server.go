@@ -21,6 +21,7 @@ import (
 	"carerecord/internal/config"
 	"carerecord/internal/fhir"
 	"carerecord/internal/fhirapi"
+	"carerecord/internal/search"
 	"carerecord/internal/store"
 	"carerecord/internal/store/postgres"
 	"carerecord/internal/store/sqlite"
@@ -64,6 +65,7 @@ type Server struct {
 	http     *http.Server
 	baseURL  string // e.g. http://127.0.0.1:8080, no trailing slash
 	ready    chan struct{}
+	reg      *search.Registry // search parameters, shared by the API and the demo loader
 }
 
 // New opens the store and the listener; Serve starts answering. On error
@@ -87,7 +89,8 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		st.Close()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	s := &Server{cfg: cfg, opts: opts, store: st, listener: ln, ready: make(chan struct{})}
+	s := &Server{cfg: cfg, opts: opts, store: st, listener: ln, ready: make(chan struct{}),
+		reg: search.NewRegistry(search.FHIRPath)}
 	s.baseURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	if s.baseURL == "" {
 		s.baseURL = "http://" + ln.Addr().String()
@@ -116,6 +119,7 @@ func (s *Server) routes() http.Handler {
 		MaxBodyBytes: s.cfg.MaxBodyBytes,
 		Logger:       s.opts.Logger,
 		Version:      Version,
+		Registry:     s.reg,
 	})
 	mux.Handle("/fhir/", http.StripPrefix("/fhir", api))
 	mux.Handle("/fhir", http.StripPrefix("/fhir", api))

@@ -15,6 +15,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"carerecord/internal/search"
 )
 
 // Sentinel errors. Backends wrap them with %w; test with errors.Is.
@@ -40,15 +42,6 @@ type Resource struct {
 	Body        []byte    // the resource JSON with id and meta.versionId/lastUpdated set; nil when Deleted
 }
 
-// Token is one index entry written with a resource version in the same
-// transaction. In the foundation only identifiers are indexed
-// (Param "identifier"); search (issue 3) widens this.
-type Token struct {
-	Param  string // search parameter code, e.g. "identifier"
-	System string // may be empty
-	Value  string
-}
-
 // Put is a create-or-update of one resource.
 type Put struct {
 	Type string
@@ -62,8 +55,11 @@ type Put struct {
 	// IfNoneExist, when true, fails with ErrVersionConflict if the resource
 	// already exists and is not deleted (a plain create with a chosen id).
 	IfNoneExist bool
-	// Tokens replace the resource's index entries.
-	Tokens []Token
+	// Index replaces the resource's search index rows (nil: the resource
+	// is stored but not searchable until reindexed). It is written in the
+	// same transaction as the version. Rows of _id and _lastUpdated are
+	// ignored: every backend answers those from the resource's own columns.
+	Index *search.Index
 }
 
 // Tx is the view of the store inside one atomic write. Reads see the
@@ -74,7 +70,8 @@ type Tx interface {
 	// deleted version's metadata in the returned Resource).
 	Read(ctx context.Context, typ, id string) (*Resource, error)
 	// FindByToken returns the ids of current, not-deleted resources of typ
-	// with a token matching param and value, and system when system != "".
+	// whose index has a token row of param with Code value, and System
+	// system when system != "".
 	FindByToken(ctx context.Context, typ, param, system, value string) ([]string, error)
 	// Put writes a new version (version = current+1, or 1). It returns the
 	// stored version with its Body.
@@ -113,6 +110,9 @@ type Store interface {
 	// written and Write returns that error. When Write returns nil the
 	// changes are durable. Backends may commit several concurrent Writes in
 	// one database transaction (group commit); each keeps its own atomicity.
+	// fn may be called more than once (a backend retries it when another
+	// Write of its group failed), so it must have no effects outside tx
+	// other than recording its results.
 	Write(ctx context.Context, fn func(Tx) error) error
 	// Changes returns committed versions with Seq > after, in Seq order, at
 	// most limit of them: the change feed. A reader saves the last Seq it
@@ -127,4 +127,50 @@ type Stats interface {
 	// Count returns the number of current, not-deleted resources and of
 	// stored versions.
 	Count(ctx context.Context) (resources, versions int64, err error)
+}
+
+// Searcher is the store's search: backends that keep the typed index
+// tables (Put.Index) answer a parsed search.Query with one page of matches.
+type Searcher interface {
+	Search(ctx context.Context, q *search.Query, opts SearchOptions) (*Page, error)
+}
+
+// SearchOptions are the server's limits and context for one search.
+type SearchOptions struct {
+	// DefaultCount is the page size when the query has no _count;
+	// MaxCount caps _count. Zero: 50 and 1000.
+	DefaultCount, MaxCount int
+	// MaxIncluded caps the resources _include and _revinclude add to one
+	// page (zero: 1000); the Page says when it was reached.
+	MaxIncluded int
+	// Registry resolves the reference parameters of _include Type:*; nil
+	// leaves wildcard includes empty.
+	Registry *search.Registry
+	// Now is the clock for ap on dates (zero: time.Now).
+	Now time.Time
+}
+
+// Page is one page of a search.
+type Page struct {
+	Matches  []Resource // in the requested order
+	Included []Resource // from _include and _revinclude, each once, none of them a match
+	// IncludeCapped reports that MaxIncluded stopped _include early.
+	IncludeCapped bool
+	// Total is the number of matches on all pages, or -1 when not counted
+	// (_total=none, or by default when more than one page matches).
+	Total int64
+	// Next and Previous are cursors (search.Query.Cursor) for the pages
+	// after and before this one; "" when there is none. They name a
+	// position in the sort order, not an offset, so they stay right while
+	// resources are added and removed.
+	Next, Previous string
+}
+
+// Scanner is an optional ability: backends that can list the current,
+// not-deleted resources of a type in id order, for exports and reindexing.
+type Scanner interface {
+	// Scan returns at most limit current resources of typ with id > afterID
+	// (in byte order of id) and, when since is not zero, LastUpdated >=
+	// since.
+	Scan(ctx context.Context, typ, afterID string, since time.Time, limit int) ([]Resource, error)
 }

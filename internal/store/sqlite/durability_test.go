@@ -26,10 +26,10 @@ func TestReopenKeepsEverything(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok := []store.Token{{Param: "identifier", System: "https://fhir.nhs.uk/Id/nhs-number", Value: "9990000085"}}
+	tok := storetest.Identifiers(storetest.Ident("https://fhir.nhs.uk/Id/nhs-number", "9990000085"))
 	var last *store.Resource
 	err = s.Write(ctx, func(tx store.Tx) error {
-		if _, err := tx.Put(ctx, store.Put{Type: "Patient", ID: "p", Body: storetest.Patient("9990000085", "Kept"), Tokens: tok}); err != nil {
+		if _, err := tx.Put(ctx, store.Put{Type: "Patient", ID: "p", Body: storetest.Patient("9990000085", "Kept"), Index: tok}); err != nil {
 			return err
 		}
 		if _, err := tx.Put(ctx, store.Put{Type: "Observation", ID: "o", Body: storetest.Observation("o")}); err != nil {

@@ -16,9 +16,8 @@ package sqlite
 // the body). compartment is reserved for the patient compartment, to shard
 // by patient later; nothing fills it yet.
 //
-// resource_tokens holds the token index of current, not-deleted versions;
-// it is replaced on every Put and Delete. Search adds typed index tables
-// (string, date, reference, quantity, number, uri) in later migrations.
+// resource_tokens (version 1) held identifier tokens; version 2 replaces it
+// with the typed search index (see indexSchema).
 var migrations = []string{
 	`CREATE TABLE resource_versions (
 		seq          INTEGER PRIMARY KEY,
@@ -52,4 +51,73 @@ var migrations = []string{
 		PRIMARY KEY (type, id, param, system, value)
 	) WITHOUT ROWID;
 	CREATE INDEX resource_tokens_lookup ON resource_tokens (type, param, value, system);`,
+	`DROP TABLE resource_tokens;` + indexSchema,
 }
+
+// indexSchema is the search index (version 2). Each idx_ table holds the
+// rows search.Index gives for the current, not-deleted version of each
+// resource, keyed by that version's seq: a Put deletes the previous
+// version's rows (by its seq) and inserts the new ones in the same
+// transaction, so joining an index row to resource_versions on seq lands
+// on the current body directly. The primary key starts with seq, so the
+// rows of new resources are appended at the end of the table's B-tree;
+// one secondary index per table serves lookups by parameter and value.
+//
+// pid numbers a (resource type, parameter code, component) triple in
+// search_params: component is 0 for an ordinary parameter and 1..N for the
+// components of a composite, whose rows share grp (the value's number, 0
+// otherwise).
+const indexSchema = `
+	CREATE TABLE search_params (
+		pid       INTEGER PRIMARY KEY,
+		type      TEXT    NOT NULL,
+		code      TEXT    NOT NULL,
+		component INTEGER NOT NULL,
+		UNIQUE (type, code, component)
+	);
+	CREATE TABLE idx_string (
+		seq INTEGER NOT NULL, pid INTEGER NOT NULL, grp INTEGER NOT NULL,
+		norm TEXT NOT NULL, value TEXT NOT NULL,
+		PRIMARY KEY (seq, pid, grp, norm, value)
+	) WITHOUT ROWID;
+	CREATE INDEX idx_string_lookup ON idx_string (pid, norm, seq);
+	CREATE TABLE idx_token (
+		seq INTEGER NOT NULL, pid INTEGER NOT NULL, grp INTEGER NOT NULL,
+		system TEXT NOT NULL, code TEXT NOT NULL, text TEXT NOT NULL,
+		type_system TEXT NOT NULL, type_code TEXT NOT NULL,
+		PRIMARY KEY (seq, pid, grp, system, code, text, type_system, type_code)
+	) WITHOUT ROWID;
+	CREATE INDEX idx_token_lookup ON idx_token (pid, code, system, seq);
+	CREATE TABLE idx_date (
+		seq INTEGER NOT NULL, pid INTEGER NOT NULL, grp INTEGER NOT NULL,
+		lo INTEGER NOT NULL, hi INTEGER NOT NULL,
+		PRIMARY KEY (seq, pid, grp, lo, hi)
+	) WITHOUT ROWID;
+	CREATE INDEX idx_date_lookup ON idx_date (pid, lo, seq);
+	CREATE TABLE idx_ref (
+		seq INTEGER NOT NULL, pid INTEGER NOT NULL, grp INTEGER NOT NULL,
+		ttype TEXT NOT NULL, tid TEXT NOT NULL, url TEXT NOT NULL, version TEXT NOT NULL,
+		id_system TEXT NOT NULL, id_value TEXT NOT NULL,
+		PRIMARY KEY (seq, pid, grp, ttype, tid, url, version, id_system, id_value)
+	) WITHOUT ROWID;
+	CREATE INDEX idx_ref_lookup ON idx_ref (pid, tid, ttype, seq);
+	CREATE TABLE idx_quantity (
+		seq INTEGER NOT NULL, pid INTEGER NOT NULL, grp INTEGER NOT NULL,
+		system TEXT NOT NULL, code TEXT NOT NULL, unit TEXT NOT NULL,
+		value REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
+		ccode TEXT NOT NULL, cvalue REAL NOT NULL, clo REAL NOT NULL, chi REAL NOT NULL,
+		PRIMARY KEY (seq, pid, grp, system, code, unit, value, lo, hi)
+	) WITHOUT ROWID;
+	CREATE INDEX idx_quantity_lookup ON idx_quantity (pid, ccode, clo, seq);
+	CREATE TABLE idx_number (
+		seq INTEGER NOT NULL, pid INTEGER NOT NULL, grp INTEGER NOT NULL,
+		value REAL NOT NULL, lo REAL NOT NULL, hi REAL NOT NULL,
+		PRIMARY KEY (seq, pid, grp, value, lo, hi)
+	) WITHOUT ROWID;
+	CREATE INDEX idx_number_lookup ON idx_number (pid, lo, seq);
+	CREATE TABLE idx_uri (
+		seq INTEGER NOT NULL, pid INTEGER NOT NULL, grp INTEGER NOT NULL,
+		uri TEXT NOT NULL,
+		PRIMARY KEY (seq, pid, grp, uri)
+	) WITHOUT ROWID;
+	CREATE INDEX idx_uri_lookup ON idx_uri (pid, uri, seq);`

@@ -33,12 +33,15 @@ func (r *request) answer(err error) {
 type group struct {
 	s          *Store
 	tx         *sql.Tx
-	stmts      [numStmts]*sql.Stmt              // writer statements bound to tx, made on first use
-	tokenStmts [preparedTokenRows + 1]*sql.Stmt // token INSERTs bound to tx (tokenInsert)
-	ts         time.Time                        // LastUpdated of every version in the group
-	bytes      int                              // body bytes written so far
-	nextSeq    int64                            // seq of the next version (Dialect.AssignSeq)
-	pending    []*request                       // fns that succeeded; answered after COMMIT
+	stmts      [numStmts]*sql.Stmt     // writer statements bound to tx, made on first use
+	bound      map[*sql.Stmt]*sql.Stmt // index statements bound to tx (idxStmt)
+	savepoints bool                    // each fn runs in a savepoint of its own
+	ts         time.Time               // LastUpdated of every version in the group
+	bytes      int                     // body bytes written so far
+	nextSeq    int64                   // seq of the next version (Dialect.AssignSeq)
+	pending    []*request              // fns that succeeded; answered after COMMIT
+	newPids    map[pidKey]int64        // search_params rows added in tx
+	queued     [numTables][]any        // index rows not yet inserted (flushIndex)
 }
 
 // stmt returns writer statement i bound to g's transaction.
@@ -95,51 +98,97 @@ func (s *Store) fill(batch []*request) []*request {
 // runBatch runs the requests in order, in as few transactions as the byte
 // budget and maintenance requests allow.
 func (s *Store) runBatch(batch []*request) {
-	var g *group
-	for _, r := range batch {
+	for len(batch) > 0 {
+		r := batch[0]
 		if r.raw != nil {
-			if g != nil {
-				s.commit(g)
-				g = nil
-			}
 			r.answer(r.raw(s.wdb))
+			batch = batch[1:]
 			continue
 		}
+		batch = batch[s.runGroup(batch):]
+	}
+}
+
+// runGroup runs Write requests from the front of reqs in one transaction,
+// until a maintenance request or the byte budget, and returns how many it
+// took (each is answered, or will be when the transaction commits).
+//
+// The functions run without savepoints. When one fails after others ran
+// in the transaction, the transaction is rolled back, the failed one
+// answered, and the others run again in a new transaction, each in a
+// savepoint of its own, as do the rest of the group; so a failure costs
+// one rerun of the Writes before it.
+func (s *Store) runGroup(reqs []*request) int {
+	g, err := s.begin(false)
+	if err != nil {
+		reqs[0].answer(err)
+		return 1
+	}
+	n := 0
+	for n < len(reqs) && reqs[n].raw == nil && g.bytes < s.maxBytes {
+		r := reqs[n]
+		n++
 		if err := r.ctx.Err(); err != nil {
 			r.answer(err)
 			continue
 		}
-		if g == nil {
-			var err error
-			if g, err = s.begin(); err != nil {
-				r.answer(err)
-				continue
-			}
-		}
-		if !s.runFn(g, r) {
-			g = nil
+		ok, err := s.runFn(g, r)
+		switch {
+		case ok:
+			continue
+		case g.tx == nil: // the transaction itself broke; all answered
+			return n
+		case g.savepoints: // r's changes are undone; g goes on
+			r.answer(err)
 			continue
 		}
-		if g.bytes >= s.maxBytes {
-			s.commit(g)
-			g = nil
+		_ = g.tx.Rollback()
+		r.answer(err)
+		if len(g.pending) == 0 {
+			return n // it ran first: nothing else to undo or rerun
+		}
+		if g = s.rerun(g.pending); g == nil {
+			return n
 		}
 	}
-	if g != nil {
-		s.commit(g)
+	s.commit(g)
+	return n
+}
+
+// rerun runs reqs again in a new transaction, each in a savepoint, after
+// the transaction they shared with a failed Write was rolled back. It
+// returns the transaction, still open, or nil when it could not go on
+// (every Write answered).
+func (s *Store) rerun(reqs []*request) *group {
+	g, err := s.begin(true)
+	if err != nil {
+		for _, r := range reqs {
+			r.answer(err)
+		}
+		return nil
 	}
+	for _, r := range reqs {
+		ok, err := s.runFn(g, r)
+		switch {
+		case g.tx == nil:
+			return nil
+		case !ok:
+			r.answer(err)
+		}
+	}
+	return g
 }
 
 // begin opens a group transaction and fixes its LastUpdated: now, or the
 // newest stored instant if that is later (the clock stepped back, or another
 // process writing the same database runs ahead).
-func (s *Store) begin() (*group, error) {
+func (s *Store) begin(savepoints bool) (*group, error) {
 	ctx := context.Background()
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: begin: %w", err)
 	}
-	g := &group{s: s, tx: tx}
+	g := &group{s: s, tx: tx, savepoints: savepoints}
 	if s.d.LockFeed != "" {
 		if _, err := tx.ExecContext(ctx, s.d.LockFeed); err != nil {
 			_ = tx.Rollback()
@@ -175,22 +224,17 @@ func latest(ts ...time.Time) time.Time {
 	return m
 }
 
-// runFn runs one Write function in g. It reports whether g is still open.
-//
-// The first function of a group runs without a savepoint: if it fails, the
-// transaction holds nothing else, so it is rolled back whole and the next
-// Write begins a new one. Every later function runs in a savepoint of its
-// own, so that its failure leaves the earlier ones in place. Savepoints are
-// not free (SQLite copies each page a savepoint's function first changes
-// into a sub-journal), so a group of one Write, or the first of a few large
-// ones, is spared them.
-func (s *Store) runFn(g *group, r *request) bool {
+// runFn runs one Write function in g. It reports whether it succeeded,
+// and otherwise its error: without savepoints the caller decides what
+// happens to g; with them fn's changes are already undone and g goes on.
+// When the transaction itself broke, every Write in it (and r) has been
+// answered and g.tx is nil.
+func (s *Store) runFn(g *group, r *request) (bool, error) {
 	ctx := context.Background()
-	savepoint := len(g.pending) > 0
-	if savepoint {
+	if g.savepoints {
 		if _, err := g.stmt(stmtSavepoint).ExecContext(ctx); err != nil {
 			s.abort(g, r, fmt.Errorf("sqlstore: savepoint: %w", err))
-			return false
+			return false, nil
 		}
 	}
 	t := &txView{g: g}
@@ -200,31 +244,37 @@ func (s *Store) runFn(g *group, r *request) bool {
 	if err == nil {
 		err = t.err // a statement failed and fn went on as if it had not
 	}
+	if err == nil && !r.panicked && g.savepoints {
+		err = g.flushIndex() // inside fn's savepoint
+	}
 	failed := err != nil || r.panicked
 	switch {
-	case !savepoint && failed:
-		_ = g.tx.Rollback()
-		r.answer(err)
-		return false
-	case !savepoint:
-		g.pending = append(g.pending, r)
-		return true
+	case !g.savepoints:
+		if !failed {
+			g.pending = append(g.pending, r)
+		}
+		return !failed, err
 	case failed:
 		if _, rerr := g.stmt(stmtRollbackTo).ExecContext(ctx); rerr != nil {
 			s.abort(g, r, fmt.Errorf("sqlstore: rollback to savepoint: %w", rerr))
-			return false
+			return false, nil
 		}
-		r.answer(err) // nothing of fn is left in g
 		g.bytes -= t.bytes
 		g.nextSeq = seq // its versions' numbers are free again
+		for i := range g.queued {
+			g.queued[i] = g.queued[i][:0] // all fn's: the queue was empty when it began
+		}
 	default:
 		g.pending = append(g.pending, r)
 	}
-	if _, err := g.stmt(stmtRelease).ExecContext(ctx); err != nil {
-		s.abort(g, nil, fmt.Errorf("sqlstore: release savepoint: %w", err))
-		return false
+	if _, rerr := g.stmt(stmtRelease).ExecContext(ctx); rerr != nil {
+		if failed {
+			r.answer(err)
+		}
+		s.abort(g, nil, fmt.Errorf("sqlstore: release savepoint: %w", rerr))
+		return false, nil
 	}
-	return true
+	return !failed, err
 }
 
 // callFn runs fn, turning a panic into r.panicked so that Write re-raises it
@@ -241,8 +291,8 @@ func callFn(r *request, t *txView) (err error) {
 
 // commit commits g and answers its Writes.
 func (s *Store) commit(g *group) {
-	var err error
-	if s.beforeCommit != nil {
+	err := g.flushIndex()
+	if err == nil && s.beforeCommit != nil {
 		err = s.beforeCommit()
 	}
 	if err != nil {
@@ -255,6 +305,7 @@ func (s *Store) commit(g *group) {
 		s.log.Error("sqlstore: group commit failed", "dialect", s.d.Name, "writes", len(g.pending), "err", err)
 	} else {
 		s.ckpt.committed()
+		s.pids.add(g.newPids)
 	}
 	for _, r := range g.pending {
 		r.answer(err)
@@ -265,6 +316,7 @@ func (s *Store) commit(g *group) {
 // every Write in it, and cur (if not nil and not yet answered), gets err.
 func (s *Store) abort(g *group, cur *request, err error) {
 	_ = g.tx.Rollback()
+	g.tx = nil
 	s.log.Error("sqlstore: group transaction aborted", "dialect", s.d.Name, "writes", len(g.pending), "err", err)
 	for _, r := range g.pending {
 		r.answer(err)

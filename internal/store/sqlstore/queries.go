@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -19,8 +18,6 @@ const (
 	stmtInsVersion           // new row in resource_versions, returns seq
 	stmtInsResource          // first version of a resource: its resources row
 	stmtUpdResource          // point resources at a new version
-	stmtDelTokens            // drop a resource's tokens
-	stmtInsToken             // one token row
 	stmtChanges              // the change feed after a seq
 	stmtWriteVersion         // Dialect.WriteVersion, when set
 	stmtNewest               // seq and LastUpdated of the newest version
@@ -39,14 +36,12 @@ var stmtText = [numStmts]string{
 	stmtVRead: `SELECT seq, last_updated, deleted, body FROM resource_versions
 		WHERE type = ? AND id = ? AND version = ?`,
 	// Token lookups leave sorting and de-duplication to queryIDs.
-	stmtTokens:    `SELECT id FROM resource_tokens WHERE type = ? AND param = ? AND value = ?`,
-	stmtTokensSys: `SELECT id FROM resource_tokens WHERE type = ? AND param = ? AND value = ? AND system = ?`,
+	stmtTokens:    findByToken,
+	stmtTokensSys: findByToken + ` AND t.system = ?`,
 	stmtInsVersion: `INSERT INTO resource_versions (type, id, version, last_updated, deleted, body)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING seq`, // insVersionSeq with Dialect.AssignSeq
 	stmtInsResource: `INSERT INTO resources (type, id, version, deleted, seq) VALUES (?, ?, ?, ?, ?)`,
 	stmtUpdResource: `UPDATE resources SET version = ?, deleted = ?, seq = ? WHERE type = ? AND id = ?`,
-	stmtDelTokens:   `DELETE FROM resource_tokens WHERE type = ? AND id = ?`,
-	stmtInsToken:    `INSERT INTO resource_tokens (type, id, param, system, value) VALUES (?, ?, ?, ?, ?)`,
 	stmtChanges:     `SELECT ` + versionColumns + ` FROM resource_versions WHERE seq > ? ORDER BY seq LIMIT ?`,
 	stmtNewest:      `SELECT seq, last_updated FROM resource_versions ORDER BY seq DESC LIMIT 1`,
 	stmtClaimResource: `INSERT INTO resources (type, id, version, deleted, seq) VALUES (?, ?, ?, ?, ?)
@@ -56,11 +51,17 @@ var stmtText = [numStmts]string{
 	stmtRollbackTo: `ROLLBACK TO SAVEPOINT w`,
 }
 
+// findByToken finds ids by a token of a parameter (type, code, value).
+const findByToken = `SELECT v.id FROM search_params p
+	JOIN idx_token t ON t.pid = p.pid
+	JOIN resource_versions v ON v.seq = t.seq
+	WHERE p.type = ? AND p.code = ? AND p.component = 0 AND t.code = ?`
+
 // Statements that only the reader or only the writer needs.
 var (
 	readStmts  = []int{stmtCurrent, stmtVRead, stmtTokens, stmtTokensSys, stmtChanges}
 	writeStmts = []int{stmtCurrent, stmtMeta, stmtTokens, stmtTokensSys,
-		stmtInsVersion, stmtInsResource, stmtUpdResource, stmtDelTokens, stmtInsToken,
+		stmtInsVersion, stmtInsResource, stmtUpdResource,
 		stmtWriteVersion, stmtNewest, stmtClaimResource, stmtSavepoint, stmtRelease, stmtRollbackTo}
 )
 
@@ -102,50 +103,6 @@ func closeStmts(stmts []*sql.Stmt) {
 			_ = st.Close()
 		}
 	}
-}
-
-// preparedTokenRows bounds the row counts whose multi-row token INSERT New
-// prepares on the writer; longer lists (rare) are prepared on each use.
-const preparedTokenRows = 16
-
-// prepareTokenInserts prepares the multi-row token INSERTs of 2 to
-// preparedTokenRows rows on db.
-func prepareTokenInserts(ctx context.Context, db *sql.DB, d Dialect) ([preparedTokenRows + 1]*sql.Stmt, error) {
-	var out [preparedTokenRows + 1]*sql.Stmt
-	for n := 2; n <= preparedTokenRows; n++ {
-		st, err := db.PrepareContext(ctx, multiTokenInsert(d, n))
-		if err != nil {
-			closeStmts(out[:])
-			return out, fmt.Errorf("sqlstore: prepare token insert: %w", err)
-		}
-		out[n] = st
-	}
-	return out, nil
-}
-
-// tokenInsert returns the statement inserting n token rows in g's
-// transaction (committer only); the caller closes it when n is above
-// preparedTokenRows.
-func (g *group) tokenInsert(n int) (*sql.Stmt, error) {
-	if n > preparedTokenRows || g.s.tokenStmts[n] == nil {
-		return g.tx.PrepareContext(context.Background(), multiTokenInsert(g.s.d, n))
-	}
-	if g.tokenStmts[n] == nil {
-		g.tokenStmts[n] = g.tx.StmtContext(context.Background(), g.s.tokenStmts[n])
-	}
-	return g.tokenStmts[n], nil
-}
-
-func multiTokenInsert(d Dialect, n int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO resource_tokens (type, id, param, system, value) VALUES `)
-	for i := range n {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, ?)")
-	}
-	return d.q(b.String())
 }
 
 // instant scans last_updated stored either as Unix milliseconds or as a

@@ -6,8 +6,14 @@
 //
 // Writes go through one committer goroutine per Store. It takes every Write
 // waiting (up to a count and byte budget), runs them in ONE database
-// transaction, each function after the first inside its own SAVEPOINT, and
-// commits once; a Write is answered only after that commit succeeded. Reads
+// transaction and commits once; a Write is answered only after that commit
+// succeeded. The functions run without savepoints (SQLite copies every page
+// a savepoint's function first changes into a sub-journal, which cost index
+// writes more than half their time): when one fails after others succeeded
+// in the same transaction, the transaction is rolled back, the failed Write
+// answered, and the others run again, each in a savepoint of its own. A
+// Write function may therefore run more than once; it must have no effect
+// outside its Tx but the results it records. Reads
 // use a separate pool and never wait for the committer. All versions
 // committed together share one LastUpdated, which never goes backwards.
 //
@@ -58,11 +64,12 @@ type Store struct {
 	closed atomic.Bool
 	done   chan struct{} // closed when the committer has drained the queue
 
-	now          func() time.Time                 // the clock (tests replace it)
-	beforeCommit func() error                     // test hook: an error here fails the COMMIT
-	ckpt         *checkpointer                    // background WAL checkpoints; nil: none
-	lastTS       time.Time                        // newest LastUpdated handed out; committer only
-	tokenStmts   [preparedTokenRows + 1]*sql.Stmt // multi-row token INSERTs by row count; committer only
+	now          func() time.Time // the clock (tests replace it)
+	beforeCommit func() error     // test hook: an error here fails the COMMIT
+	ckpt         *checkpointer    // background WAL checkpoints; nil: none
+	lastTS       time.Time        // newest LastUpdated handed out; committer only
+	idx          idxStmts         // index row statements; committer only
+	pids         pidCache         // committed search_params
 }
 
 // Option adjusts a Store made by New.
@@ -122,7 +129,7 @@ func New(ctx context.Context, wdb, rdb *sql.DB, d Dialect, opts ...Option) (*Sto
 	fail := func(err error) (*Store, error) {
 		closeStmts(s.rs[:])
 		closeStmts(s.ws[:])
-		closeStmts(s.tokenStmts[:])
+		closeStmts(s.idx.all())
 		return nil, errors.Join(err, wdb.Close(), rdb.Close(), s.ckpt.close(false))
 	}
 	var err error
@@ -132,7 +139,7 @@ func New(ctx context.Context, wdb, rdb *sql.DB, d Dialect, opts ...Option) (*Sto
 	if s.ws, err = prepare(ctx, wdb, d, writeStmts); err != nil {
 		return fail(err)
 	}
-	if s.tokenStmts, err = prepareTokenInserts(ctx, wdb, d); err != nil {
+	if s.idx, err = prepareIndex(ctx, wdb, d); err != nil {
 		return fail(err)
 	}
 	s.queue = make(chan *request, s.maxBatch)
@@ -158,7 +165,7 @@ func (s *Store) Close() error {
 	ckptErr := s.ckpt.close(true)
 	closeStmts(s.rs[:])
 	closeStmts(s.ws[:])
-	closeStmts(s.tokenStmts[:])
+	closeStmts(s.idx.all())
 	if err := errors.Join(ckptErr, s.wdb.Close(), s.rdb.Close()); err != nil {
 		return fmt.Errorf("sqlstore: close: %w", err)
 	}
@@ -192,9 +199,9 @@ func (s *Store) maintain(ctx context.Context, op, query string) error {
 }
 
 // Write runs fn atomically; see store.Store. fn runs on the committer
-// goroutine inside a savepoint of a transaction shared with other Writes. A
-// panic in fn is re-raised in the caller of Write after fn's changes were
-// rolled back.
+// goroutine in a transaction shared with other Writes, and may run twice
+// (see the package comment). A panic in fn is re-raised in the caller of
+// Write after fn's changes were rolled back.
 func (s *Store) Write(ctx context.Context, fn func(store.Tx) error) error {
 	return s.submit(ctx, &request{ctx: ctx, fn: fn})
 }

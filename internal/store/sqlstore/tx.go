@@ -1,12 +1,10 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
 
 	"carerecord/internal/fhir"
 	"carerecord/internal/store"
@@ -64,6 +62,9 @@ func (t *txView) FindByToken(ctx context.Context, typ, param, system, value stri
 	if err := t.check(ctx); err != nil {
 		return nil, err
 	}
+	if err := t.g.flushIndex(); err != nil {
+		return nil, t.fail(err)
+	}
 	st, args := t.stmt(stmtTokens), []any{typ, param, value}
 	if system != "" {
 		st, args = t.stmt(stmtTokensSys), append(args, system)
@@ -119,7 +120,12 @@ func (t *txView) Put(ctx context.Context, p store.Put) (*store.Resource, error) 
 	if err := t.writeVersion(r, cur.exists); err != nil {
 		return nil, err
 	}
-	if err := t.writeTokens(p.Type, p.ID, p.Tokens, cur.exists); err != nil {
+	if cur.exists && !cur.deleted {
+		if err := t.deleteIndex(cur.seq); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.writeIndex(p.Type, r.Seq, p.Index); err != nil {
 		return nil, err
 	}
 	t.bytes += len(r.Body)
@@ -158,7 +164,7 @@ func (t *txView) create(p store.Put) (*store.Resource, error) {
 	if err := t.insertVersion(ctx, r); err != nil {
 		return nil, t.fail(fmt.Errorf("sqlstore: insert version %s/%s/%d: %w", r.Type, r.ID, r.Version, err))
 	}
-	if err := t.writeTokens(p.Type, p.ID, p.Tokens, false); err != nil {
+	if err := t.writeIndex(p.Type, r.Seq, p.Index); err != nil {
 		return nil, err
 	}
 	t.bytes += len(r.Body)
@@ -192,7 +198,7 @@ func (t *txView) Delete(ctx context.Context, typ, id string, ifMatch int64) (*st
 	if err := t.writeVersion(r, true); err != nil {
 		return nil, err
 	}
-	if err := t.writeTokens(typ, id, nil, true); err != nil {
+	if err := t.deleteIndex(cur.seq); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -247,66 +253,4 @@ func versionBody(r *store.Resource) any {
 		return nil
 	}
 	return r.Body
-}
-
-// tokenChunk bounds the rows of one multi-row token INSERT.
-const tokenChunk = 100
-
-// writeTokens replaces a resource's tokens. existed says whether it may
-// have old ones.
-func (t *txView) writeTokens(typ, id string, tokens []store.Token, existed bool) error {
-	ctx := context.Background()
-	if existed {
-		if _, err := t.stmt(stmtDelTokens).ExecContext(ctx, typ, id); err != nil {
-			return t.fail(fmt.Errorf("sqlstore: delete tokens %s/%s: %w", typ, id, err))
-		}
-	}
-	tokens = uniqueTokens(tokens)
-	var err error
-	switch {
-	case len(tokens) == 0:
-	case len(tokens) == 1:
-		tk := tokens[0]
-		_, err = t.stmt(stmtInsToken).ExecContext(ctx, typ, id, tk.Param, tk.System, tk.Value)
-	default:
-		for chunk := range slices.Chunk(tokens, tokenChunk) {
-			args := make([]any, 0, 5*len(chunk))
-			for _, tk := range chunk {
-				args = append(args, typ, id, tk.Param, tk.System, tk.Value)
-			}
-			var st *sql.Stmt
-			if st, err = t.g.tokenInsert(len(chunk)); err != nil {
-				break
-			}
-			_, err = st.ExecContext(ctx, args...)
-			if len(chunk) > preparedTokenRows {
-				_ = st.Close()
-			}
-			if err != nil {
-				break
-			}
-		}
-	}
-	if err != nil {
-		return t.fail(fmt.Errorf("sqlstore: insert tokens %s/%s: %w", typ, id, err))
-	}
-	return nil
-}
-
-// uniqueTokens drops repeated tokens (the table's key forbids them).
-func uniqueTokens(tokens []store.Token) []store.Token {
-	if len(tokens) < 2 {
-		return tokens
-	}
-	out := slices.Clone(tokens)
-	slices.SortFunc(out, func(a, b store.Token) int {
-		if c := cmp.Compare(a.Param, b.Param); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.System, b.System); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Value, b.Value)
-	})
-	return slices.Compact(out)
 }

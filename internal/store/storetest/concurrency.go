@@ -21,7 +21,7 @@ func testAtomicityFnError(t *testing.T, s store.Store) {
 		for _, p := range []store.Put{
 			{Type: "Observation", ID: "a", Body: Observation("a")},
 			{Type: "Patient", ID: "p", Body: Patient("9990000077", "Atomic"),
-				Tokens: []store.Token{{Param: "identifier", System: nhsSystem, Value: "9990000077"}}},
+				Index: Identifiers(Ident(nhsSystem, "9990000077"))},
 			{Type: "Observation", ID: "keep", Body: Observation("overwritten")},
 		} {
 			if _, err := tx.Put(ctx, p); err != nil {
@@ -407,7 +407,7 @@ func testCreatesInGroup(t *testing.T, s store.Store) {
 	)
 	create := func(tx store.Tx, id, marker string) (*store.Resource, error) {
 		return tx.Put(ctx, store.Put{Type: "Observation", ID: id, IfNoneExist: true, Body: Observation(marker),
-			Tokens: []store.Token{{Param: "identifier", Value: id}}})
+			Index: Identifiers(Ident("", id))})
 	}
 	for i := range n {
 		wg.Go(func() {

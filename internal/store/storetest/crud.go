@@ -190,12 +190,12 @@ func testDeleteTwice(t *testing.T, s store.Store) {
 func testResurrection(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	put(t, s, store.Put{Type: "Patient", ID: "p", Body: Patient("9990000026", "Before"),
-		Tokens: []store.Token{{Param: "identifier", System: nhsSystem, Value: "9990000026"}}})
+		Index: Identifiers(Ident(nhsSystem, "9990000026"))})
 	if _, err := del(t, s, "Patient", "p", 0); err != nil {
 		t.Fatal(err)
 	}
 	w := put(t, s, store.Put{Type: "Patient", ID: "p", Body: Patient("9990000026", "After"),
-		Tokens: []store.Token{{Param: "identifier", System: nhsSystem, Value: "9990000026"}}})
+		Index: Identifiers(Ident(nhsSystem, "9990000026"))})
 	if w.Version != 3 || w.Deleted {
 		t.Fatalf("Put after delete = version %d deleted %v, want version 3", w.Version, w.Deleted)
 	}
@@ -272,15 +272,15 @@ func testIfNoneExist(t *testing.T, s store.Store) {
 func testTokens(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	const sysA, sysB = "https://example.org/a", "https://example.org/b"
-	put(t, s, store.Put{Type: "Patient", ID: "p1", Body: Patient("9990000034", "One"), Tokens: []store.Token{
-		{Param: "identifier", System: sysA, Value: "123"},
-		{Param: "identifier", System: sysB, Value: "123"},
-		{Param: "identifier", System: sysB, Value: "123"}, // repeated: stored once
-	}})
+	put(t, s, store.Put{Type: "Patient", ID: "p1", Body: Patient("9990000034", "One"), Index: Identifiers(
+		Ident(sysA, "123"),
+		Ident(sysB, "123"),
+		Ident(sysB, "123"), // repeated: stored once
+	)})
 	put(t, s, store.Put{Type: "Patient", ID: "p2", Body: Patient("9990000042", "Two"),
-		Tokens: []store.Token{{Param: "identifier", System: sysA, Value: "123"}}})
+		Index: Identifiers(Ident(sysA, "123"))})
 	put(t, s, store.Put{Type: "Observation", ID: "p0", Body: Observation("same value, other type"),
-		Tokens: []store.Token{{Param: "identifier", System: sysA, Value: "123"}}})
+		Index: Identifiers(Ident(sysA, "123"))})
 	find := func(system, value string) []string {
 		t.Helper()
 		ids, err := s.FindByToken(ctx, "Patient", "identifier", system, value)
@@ -302,7 +302,7 @@ func testTokens(t *testing.T, s store.Store) {
 		{"unknown value", nil, "", "456", nil},
 		{"replaced on update", func() {
 			put(t, s, store.Put{Type: "Patient", ID: "p1", Body: Patient("9990000034", "One"),
-				Tokens: []store.Token{{Param: "identifier", System: sysB, Value: "456"}}})
+				Index: Identifiers(Ident(sysB, "456"))})
 		}, "", "123", []string{"p2"}},
 		{"new token after update", nil, sysB, "456", []string{"p1"}},
 		{"gone on delete", func() {
@@ -329,7 +329,7 @@ func testTxSeesOwnWrites(t *testing.T, s store.Store) {
 	const sys = "https://example.org/a"
 	err := s.Write(ctx, func(tx store.Tx) error {
 		if _, err := tx.Put(ctx, store.Put{Type: "Patient", ID: "p", Body: Patient("9990000050", "Own"),
-			Tokens: []store.Token{{Param: "identifier", System: sys, Value: "v"}}}); err != nil {
+			Index: Identifiers(Ident(sys, "v"))}); err != nil {
 			return err
 		}
 		r, err := tx.Read(ctx, "Patient", "p")

@@ -20,7 +20,7 @@ func Footprint(t *testing.T, s store.Store, n int, limit float64, size func(cont
 	err := s.Write(ctx, func(tx store.Tx) error {
 		for i := range n {
 			r, err := tx.Put(ctx, store.Put{Type: "Observation", ID: fmt.Sprintf("obs-%08d", i), Body: Observation("footprint"),
-				Tokens: []store.Token{{Param: "identifier", System: "https://example.org/lab", Value: fmt.Sprint(1000000 + i)}}})
+				Index: Identifiers(Ident("https://example.org/lab", fmt.Sprint(1000000+i)))})
 			if err != nil {
 				return err
 			}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"carerecord/internal/search"
 	"carerecord/internal/store"
 )
 
@@ -78,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"ChangesPaging", testChangesPaging},
 		{"Stats", testStats},
 		{"CloseDrains", testCloseDrains},
+		{"Search", func(t *testing.T, _ store.Store) { testSearch(t, newStore) }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -206,3 +208,13 @@ func sameIDs(got, want []string) bool {
 
 // waitAWhile gives goroutines just started time to block in Write.
 func waitAWhile() { time.Sleep(50 * time.Millisecond) }
+
+// Ident is one identifier row of an Index made by Identifiers.
+func Ident(system, value string) search.TokenRow {
+	return search.TokenRow{Key: search.Key{Param: "identifier"}, System: system, Code: value}
+}
+
+// Identifiers is a search index holding only identifier rows.
+func Identifiers(rows ...search.TokenRow) *search.Index {
+	return &search.Index{Tokens: rows}
+}
