@@ -25,7 +25,6 @@ package fhirpath
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -89,10 +88,8 @@ func (e *Expression) String() string { return e.src }
 // Decode parses a resource (or any JSON object) for EvaluateValue, keeping
 // numbers exact.
 func Decode(resource []byte) (Value, error) {
-	d := json.NewDecoder(bytes.NewReader(resource))
-	d.UseNumber()
-	var m map[string]any
-	if err := d.Decode(&m); err != nil {
+	m, err := decodeObject(resource)
+	if err != nil {
 		return Value{}, fmt.Errorf("fhirpath: decode resource: %w", err)
 	}
 	return ResourceValue(m), nil
