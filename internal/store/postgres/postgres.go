@@ -33,7 +33,10 @@ var Dialect = sqlstore.Dialect{
 	Name:      "postgres",
 	Rebind:    sqlstore.DollarPlaceholders,
 	TimeValue: sqlstore.TimeAsIs,
-	Vacuum:    "VACUUM (ANALYZE) resource_versions, resources, resource_tokens",
+	Vacuum: "VACUUM (ANALYZE) resource_versions, resources, search_params, idx_string, idx_token, " +
+		"idx_date, idx_ref, idx_quantity, idx_number, idx_uri",
+	BodyText:      "convert_from($body, 'UTF8')",
+	NarrativeText: "(convert_from($body, 'UTF8')::jsonb #>> '{text,div}')",
 	WriteVersion: `WITH v AS (
 			INSERT INTO resource_versions (type, id, version, last_updated, deleted, body)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq)

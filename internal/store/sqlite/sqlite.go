@@ -68,6 +68,9 @@ var Dialect = sqlstore.Dialect{
 	AssignSeq:  true,
 	Checkpoint: "PRAGMA wal_checkpoint(TRUNCATE)",
 	Vacuum:     "VACUUM",
+
+	BodyText:      "CAST($body AS TEXT)",
+	NarrativeText: "json_extract(CAST($body AS TEXT), '$.text.div')",
 }
 
 // readerCacheKiB is each reader's page cache: the hot index pages of reads

@@ -45,6 +45,10 @@ type Dialect struct {
 	// committer, by (*Store).Checkpoint and (*Store).Vacuum. Empty: no-op.
 	Checkpoint string
 	Vacuum     string
+	// BodyText and NarrativeText are SQL expressions of the text of a
+	// resource body ($body stands for the body column) and of its
+	// narrative (text.div), for _content and _text.
+	BodyText, NarrativeText string
 }
 
 // UnixMillis is a TimeValue that stores Unix milliseconds (SQLite INTEGER).
