@@ -112,6 +112,7 @@ func (a *api) routes() {
 	a.typed("GET /{type}/$validate", a.validate) // 405: a type is validated by POST
 	a.typed("POST /{type}/{id}/$validate", a.validate)
 	a.typed("GET /{type}/{id}/$validate", a.validate)
+	a.operationRoutes()
 }
 
 func (a *api) handle(pattern string, fn handlerFunc) {

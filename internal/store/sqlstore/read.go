@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"carerecord/internal/store"
 )
@@ -227,4 +228,32 @@ func (s *Store) Count(ctx context.Context) (resources, versions int64, err error
 		return 0, 0, fmt.Errorf("sqlstore: count: %w", err)
 	}
 	return resources, versions, nil
+}
+
+var _ store.Scanner = (*Store)(nil)
+
+// Scan lists current resources of a type in id order; see store.Scanner.
+func (s *Store) Scan(ctx context.Context, typ, afterID string, since time.Time, limit int) ([]store.Resource, error) {
+	if err := s.usable(ctx); err != nil {
+		return nil, err
+	}
+	q := `SELECT v.seq, v.type, v.id, v.version, v.last_updated, v.deleted, v.body
+		FROM resources r JOIN resource_versions v ON v.seq = r.seq
+		WHERE r.type = ? AND r.id > ? AND NOT r.deleted`
+	args := []any{typ, afterID}
+	if !since.IsZero() {
+		q += ` AND v.last_updated >= ?`
+		args = append(args, s.d.TimeValue(ceilMilli(since)))
+	}
+	q += ` ORDER BY r.id LIMIT ?`
+	args = append(args, clampCount(limit, maxChangeLimit))
+	rows, err := s.rdb.QueryContext(ctx, s.d.q(q), args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: scan %s: %w", typ, err)
+	}
+	out, err := scanVersions(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: scan %s: %w", typ, err)
+	}
+	return out, nil
 }
