@@ -1,6 +1,9 @@
 package fhir
 
-import "slices"
+import (
+	"slices"
+	"sync"
+)
 
 // TypeDef is one R4 complex datatype, resource or backbone element as the
 // generated definitions describe it, for packages (FHIRPath, tools) that
@@ -45,3 +48,27 @@ func TypeDefs() []TypeDef {
 func PrimitiveTypes() []string {
 	return slices.Clone(r4Primitives[:])
 }
+
+// requiredTop maps each resource type to its required (min 1) top-level
+// elements.
+var requiredTop = sync.OnceValue(func() map[string]map[string]bool {
+	out := map[string]map[string]bool{}
+	for _, d := range TypeDefs() {
+		if !d.Resource {
+			continue
+		}
+		for _, e := range d.Elements {
+			if e.Min > 0 {
+				if out[d.Name] == nil {
+					out[d.Name] = map[string]bool{}
+				}
+				out[d.Name][e.Name] = true
+			}
+		}
+	}
+	return out
+})
+
+// Required reports whether element (a top-level JSON name) of resource
+// type typ has a minimum cardinality of one.
+func Required(typ, element string) bool { return requiredTop()[typ][element] }

@@ -207,19 +207,9 @@ func (a *api) parseGet(e *txEntry, t entryURL, strict bool) error {
 		}
 		g.vid = v
 	case t.id == "":
-		s, err := parseSearch(t.typ, t.query, strict)
+		s, err := a.parseSearch(t.typ, t.query, strict)
 		if err != nil {
 			return err
-		}
-		path := a.base + "/" + t.typ
-		s.self = path + "?" + t.query.Encode()
-		s.next = func(cursor string) string {
-			q := url.Values{}
-			for k, v := range t.query {
-				q[k] = v
-			}
-			q.Set("_cursor", cursor)
-			return path + "?" + q.Encode()
 		}
 		g.search = s
 	}

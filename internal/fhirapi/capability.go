@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"carerecord/internal/fhir"
+	"carerecord/internal/search"
 )
 
 // The interactions this package implements, as the CapabilityStatement
@@ -16,7 +17,7 @@ var (
 		"read", "vread", "update", "patch", "delete",
 		"history-instance", "history-type", "create", "search-type",
 	}
-	systemInteractions = []string{"transaction", "batch", "history-system"}
+	systemInteractions = []string{"transaction", "batch", "history-system", "search-system"}
 )
 
 type capCode struct {
@@ -25,6 +26,7 @@ type capCode struct {
 
 type capSearchParam struct {
 	Name          string `json:"name"`
+	Definition    string `json:"definition,omitempty"`
 	Type          string `json:"type"`
 	Documentation string `json:"documentation,omitempty"`
 }
@@ -53,15 +55,19 @@ type capResource struct {
 	Operation         []capOperation   `json:"operation,omitempty"`
 }
 
-const restDocumentation = "Type-level search supports only _id and identifier " +
-	"(token: system|value, |value or value), and listing a whole type; _count " +
-	"and _cursor page the results. Other parameters are refused under " +
+const restDocumentation = "Search (GET and POST _search, type and system level) " +
+	"supports every R4 SearchParameter listed per type, with prefixes, modifiers " +
+	"(but :below/:above on tokens, which need a terminology server; :in and " +
+	":not-in take ValueSets stored here that list their codes), chains, _has, " +
+	"_include/_revinclude (:iterate), _sort, _total, _summary, _elements, _list, " +
+	"_text and _content; _count pages with _cursor links (next, previous, first) " +
+	"that stay right while data changes. Unknown parameters are refused under " +
 	"Prefer: handling=strict and otherwise ignored with a warning. Conditional " +
-	"create, update and delete accept the same two parameters. Delete is " +
+	"create, update and delete accept _id and identifier. Delete is " +
 	"idempotent: deleting a deleted or never-existing resource returns 204."
 
 // capabilityStatement renders the server's CapabilityStatement once, at New.
-func capabilityStatement(base, version string, now time.Time) []byte {
+func capabilityStatement(base, version string, now time.Time, reg *search.Registry) []byte {
 	codes := func(names []string) []capCode {
 		out := make([]capCode, len(names))
 		for i, n := range names {
@@ -69,12 +75,15 @@ func capabilityStatement(base, version string, now time.Time) []byte {
 		}
 		return out
 	}
-	params := []capSearchParam{
-		{Name: paramID, Type: "token", Documentation: "logical id"},
-		{Name: paramIdentifier, Type: "token", Documentation: "system|value, |value or value"},
-	}
 	var resources []capResource
 	for _, t := range fhir.ResourceTypes() {
+		var params []capSearchParam
+		for _, p := range reg.Params(t) {
+			if p.Code == "_query" {
+				continue // named queries: none defined
+			}
+			params = append(params, capSearchParam{Name: p.Code, Definition: p.URL, Type: string(p.Type)})
+		}
 		resources = append(resources, capResource{
 			Type:              t,
 			Interaction:       codes(typeInteractions),

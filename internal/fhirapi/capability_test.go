@@ -69,16 +69,21 @@ func TestMetadata(t *testing.T) {
 			check(t, newTestServer(t))
 		})
 	}
+	// Every search parameter claimed for Patient finds a patient that has a
+	// value for it, in strict mode.
+	ps := newTestServer(t)
+	ps.do("PUT", "/Organization/o1", `{"resourceType":"Organization","id":"o1","name":"Surgery"}`).want(t, http.StatusCreated)
+	ps.do("PUT", "/Patient/other", patient("other", "", "Other")).want(t, http.StatusCreated)
+	ps.do("PUT", "/Patient/sp", searchPatient).want(t, http.StatusCreated)
+	ps.do("PUT", "/List/l1", `{"resourceType":"List","id":"l1","status":"current","mode":"working","entry":[{"item":{"reference":"Patient/sp"}}]}`).want(t, http.StatusCreated)
 	for _, sp := range p.SearchParam {
 		t.Run("search "+sp.Name, func(t *testing.T) {
-			s := newTestServer(t)
-			s.do("PUT", "/Patient/sp", patient("sp", nhs1, "Search")).want(t, http.StatusCreated)
-			q := map[string]string{"_id": "_id=sp", "identifier": nhsQuery(nhs1)}[sp.Name]
-			if q == "" {
+			q, ok := patientQueries[sp.Name]
+			if !ok {
 				t.Fatalf("the CapabilityStatement claims search parameter %q but no test exercises it", sp.Name)
 			}
-			if ids := entryIDs(t, s.do("GET", "/Patient?"+q, "", "Prefer", "handling=strict").want(t, 200).bundle(t)); ids != "sp" {
-				t.Errorf("found %q", ids)
+			if ids := entryIDs(t, ps.do("GET", "/Patient?"+q, "", "Prefer", "handling=strict").want(t, 200).bundle(t)); ids != "sp" {
+				t.Errorf("%s found %q, want sp", q, ids)
 			}
 		})
 	}
@@ -141,6 +146,16 @@ var interactionChecks = map[string]func(t *testing.T, s *testServer){
 			t.Errorf("%d entries", len(b.Entry))
 		}
 	},
+	"search-system": func(t *testing.T, s *testServer) {
+		s.do("PUT", "/Patient/r", patient("r", "", "R")).want(t, http.StatusCreated)
+		s.do("PUT", "/Organization/o", `{"resourceType":"Organization","id":"o","name":"R"}`).want(t, http.StatusCreated)
+		if b := s.do("GET", "/?_type=Patient,Organization&_sort=_id", "").want(t, http.StatusOK).bundle(t); len(b.Entry) != 2 {
+			t.Errorf("%d entries", len(b.Entry))
+		}
+		if b := s.do("POST", "/_search", "_id=o", "Content-Type", "application/x-www-form-urlencoded").want(t, http.StatusOK).bundle(t); len(b.Entry) != 1 {
+			t.Errorf("POST _search: %d entries", len(b.Entry))
+		}
+	},
 	"create": func(t *testing.T, s *testServer) {
 		s.do("POST", "/Patient", patient("", "", "R")).want(t, http.StatusCreated)
 	},
@@ -164,4 +179,57 @@ var interactionChecks = map[string]func(t *testing.T, s *testServer){
 			t.Errorf("type %s", b.Type)
 		}
 	},
+}
+
+// searchPatient has a value for every Patient search parameter;
+// patientQueries finds it (and not patient "other") by each.
+const searchPatient = `{"resourceType":"Patient","id":"sp",
+	"meta":{"tag":[{"system":"http://example.org/tags","code":"demo"}],"security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"N"}],
+		"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"],"source":"http://example.org/source#1"},
+	"communication":[{"language":{"coding":[{"system":"urn:ietf:bcp:47","code":"en-GB"}]}}],
+	"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">Aoife Quigley</div>"},
+	"identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018"}],
+	"active":true,
+	"name":[{"family":"Quigley","given":["Aoife"]}],
+	"telecom":[{"system":"phone","value":"01632 960001"},{"system":"email","value":"aoife@example.org"}],
+	"gender":"female","birthDate":"1961-07-04",
+	"deceasedDateTime":"2024-01-02",
+	"address":[{"use":"home","line":["1 High Street"],"city":"Leeds","state":"West Yorkshire","postalCode":"LS1 1AA","country":"England"}],
+	"generalPractitioner":[{"reference":"Organization/o1"}],
+	"managingOrganization":{"reference":"Organization/o1"},
+	"link":[{"other":{"reference":"Patient/other"},"type":"seealso"}]}`
+
+var patientQueries = map[string]string{
+	"_id":                  "_id=sp",
+	"_lastUpdated":         "_lastUpdated=gt2000-01-01&_id=sp",
+	"_tag":                 "_tag=http://example.org/tags%7Cdemo",
+	"_profile":             "_profile=https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient",
+	"_security":            "_security=N",
+	"_source":              "_source=http://example.org/source%231",
+	"_text":                "_text=quigley",
+	"_content":             "_content=Leeds",
+	"_list":                "_list=l1",
+	"active":               "active=true",
+	"address":              "address=leeds",
+	"address-city":         "address-city=leeds",
+	"address-country":      "address-country=england",
+	"address-postalcode":   "address-postalcode=LS1",
+	"address-state":        "address-state=west",
+	"address-use":          "address-use=home",
+	"birthdate":            "birthdate=1961-07",
+	"death-date":           "death-date=2024",
+	"deceased":             "deceased=true",
+	"email":                "email=aoife@example.org",
+	"family":               "family=quig",
+	"gender":               "gender=female",
+	"general-practitioner": "general-practitioner=Organization/o1",
+	"given":                "given=aoife",
+	"identifier":           "identifier=https://fhir.nhs.uk/Id/nhs-number%7C9990000018",
+	"language":             "language=en-GB",
+	"link":                 "link=Patient/other",
+	"name":                 "name=aoife",
+	"organization":         "organization=o1",
+	"phone":                "phone=01632%20960001",
+	"phonetic":             "phonetic=quigley",
+	"telecom":              "telecom=phone%7C01632%20960001",
 }

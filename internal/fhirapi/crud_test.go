@@ -193,8 +193,10 @@ func TestStripPrefixMount(t *testing.T) {
 	mounted.do("PUT", "/fhir/Patient/m1", patient("m1", "", "Mounted")).want(t, http.StatusCreated)
 	mounted.do("GET", "/fhir/Patient/m1", "").want(t, http.StatusOK)
 	mounted.do("GET", "/fhir/metadata", "").want(t, http.StatusOK)
-	// The bare base answers 405 for GET (no system search) as FHIR, not a redirect.
-	mounted.do("GET", "/fhir", "").wantOutcome(t, http.StatusMethodNotAllowed, "not-supported", "")
+	// The bare base is the system-level search, not a redirect.
+	if b := mounted.do("GET", "/fhir", "").want(t, http.StatusOK).bundle(t); b.Type != "searchset" || len(b.Entry) != 1 {
+		t.Errorf("system search at the bare base: %+v", b)
+	}
 }
 
 func TestUncleanPathRedirectsUnderBase(t *testing.T) {

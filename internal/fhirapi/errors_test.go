@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"carerecord/internal/search"
 	"carerecord/internal/store"
 )
 
@@ -167,6 +168,10 @@ type errStore struct{ store.Store }
 
 func (errStore) Read(context.Context, string, string) (*store.Resource, error) {
 	return nil, fmt.Errorf("sqlstore: read: %w", errDisk)
+}
+
+func (errStore) Search(context.Context, *search.Query, store.SearchOptions) (*store.Page, error) {
+	return nil, fmt.Errorf("sqlstore: search: %w", errDisk)
 }
 
 func TestClientOutcome(t *testing.T) {

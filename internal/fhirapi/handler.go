@@ -78,7 +78,7 @@ func New(st store.Store, opts Options) http.Handler {
 	if a.reg = opts.Registry; a.reg == nil {
 		a.reg = search.NewRegistry(search.FHIRPath)
 	}
-	a.capability = capabilityStatement(a.base, opts.Version, time.Now())
+	a.capability = capabilityStatement(a.base, opts.Version, time.Now(), a.reg)
 	a.routes()
 	return a
 }
@@ -94,6 +94,9 @@ func (a *api) routes() {
 	a.handle("GET /metadata", a.metadata)
 	a.handle("POST /{$}", a.bundle)
 	a.handle("GET /_history", a.systemHistory)
+	a.handle("GET /{$}", a.systemSearch)
+	a.handle("POST /_search", a.systemSearch)
+	a.typed("POST /{type}/_search", a.searchPost)
 
 	a.typed("GET /{type}", a.search)
 	a.typed("POST /{type}", a.create)

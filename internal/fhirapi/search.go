@@ -2,64 +2,127 @@ package fhirapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
-	"sort"
-	"strconv"
-	"strings"
 
 	"carerecord/internal/fhir"
+	"carerecord/internal/search"
 	"carerecord/internal/store"
 )
 
-// The minimal type-level search: _id and identifier, or every current
-// resource of a type, with _count and a _cursor for paging. Other parameters
-// are refused under Prefer: handling=strict and ignored, with a warning in
-// the Bundle, otherwise. The search issue replaces this with the full engine.
+// Search: GET [base]/T?params, POST [base]/T/_search (form body), and the
+// system level GET [base]?params / POST [base]/_search. The request is
+// parsed against the registry's parameters (search.Parse) and answered by
+// the store in one query per page (store.Searcher). Unknown or invalid
+// parameters are dropped with a warning in the Bundle's OperationOutcome
+// under Prefer: handling=lenient (the default), and refused with 400 under
+// handling=strict.
+
+// Search page sizes.
+const (
+	searchDefaultCount = 50
+	searchMaxCount     = 1000
+)
 
 // searchRequest is a parsed search.
 type searchRequest struct {
-	typ    string
-	crit   *criteria
-	warn   []string // parameters ignored (lenient handling)
-	count  int
-	cursor string
-	self   string                     // absolute URL of this page
-	next   func(cursor string) string // absolute URL of the page after cursor
+	typ   string // "" at system level
+	query *search.Query
+	warn  []search.Warning
+	path  string     // absolute URL of the search's base (…/T or the base)
+	raw   url.Values // the parameters as given, for links
 }
 
-func parseSearch(typ string, q url.Values, strict bool) (*searchRequest, error) {
-	count, err := parseCount(q.Get("_count"))
-	if err != nil {
-		return nil, err
-	}
-	s := &searchRequest{typ: typ, count: count, cursor: q.Get("_cursor")}
-	crit := url.Values{}
+// parseSearch parses the parameters of a search of typ ("" for system).
+func (a *api) parseSearch(typ string, q url.Values, strict bool) (*searchRequest, error) {
+	params := url.Values{}
 	for k, v := range q {
-		if k != "_count" && k != "_cursor" {
-			crit[k] = v
+		switch k {
+		case "_format", "_pretty":
+			continue
 		}
+		params[k] = v
 	}
-	if s.crit, s.warn, err = parseCriteria(crit); err != nil {
-		return nil, err
+	query, warn, err := search.Parse(a.reg, typ, params, strict)
+	if err != nil {
+		return nil, searchError(err)
 	}
-	if strict && len(s.warn) > 0 {
-		return nil, errUnsupportedParams(s.warn)
+	path := a.base
+	if typ != "" {
+		path += "/" + typ
 	}
-	return s, nil
+	return &searchRequest{typ: typ, query: query, warn: warn, path: path, raw: params}, nil
+}
+
+func searchError(err error) error {
+	var se *search.Error
+	if errors.As(err, &se) {
+		msg := se.Reason
+		if se.Param != "" {
+			msg = "search parameter " + se.Param + ": " + se.Reason
+		}
+		return newError(http.StatusBadRequest, "invalid", "", msg)
+	}
+	return err
 }
 
 // search: GET /T?params.
 func (a *api) search(w http.ResponseWriter, r *http.Request, typ string) error {
-	s, err := parseSearch(typ, r.URL.Query(), parsePrefer(r.Header).strict)
+	return a.answerSearch(w, r, typ, r.URL.Query())
+}
+
+// searchPost: POST /T/_search with parameters in the form body (and URL).
+func (a *api) searchPost(w http.ResponseWriter, r *http.Request, typ string) error {
+	q, err := a.formParams(w, r)
 	if err != nil {
 		return err
 	}
-	s.self = a.selfURL(r)
-	s.next = func(cursor string) string { return a.pageURL(r, cursor) }
-	body, err := a.runSearch(r.Context(), a.st, true, s)
+	return a.answerSearch(w, r, typ, q)
+}
+
+// systemSearch: GET /?params and POST /_search.
+func (a *api) systemSearch(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if r.Method == http.MethodPost {
+		var err error
+		if q, err = a.formParams(w, r); err != nil {
+			return err
+		}
+	}
+	return a.answerSearch(w, r, "", q)
+}
+
+// formParams merges an application/x-www-form-urlencoded body into the
+// URL's parameters.
+func (a *api) formParams(w http.ResponseWriter, r *http.Request) (url.Values, error) {
+	q := r.URL.Query()
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if r.ContentLength == 0 && ct == "" {
+		return q, nil
+	}
+	if ct != "application/x-www-form-urlencoded" {
+		return nil, newError(http.StatusUnsupportedMediaType, "not-supported", "",
+			"POST _search takes application/x-www-form-urlencoded parameters")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, a.maxBody)
+	if err := r.ParseForm(); err != nil {
+		return nil, newError(http.StatusBadRequest, "invalid", "", "the form body could not be read")
+	}
+	for k, v := range r.PostForm {
+		q[k] = append(q[k], v...)
+	}
+	return q, nil
+}
+
+func (a *api) answerSearch(w http.ResponseWriter, r *http.Request, typ string, q url.Values) error {
+	s, err := a.parseSearch(typ, q, parsePrefer(r.Header).strict)
+	if err != nil {
+		return err
+	}
+	body, err := a.runSearch(r.Context(), s)
 	if err != nil {
 		return err
 	}
@@ -68,116 +131,140 @@ func (a *api) search(w http.ResponseWriter, r *http.Request, typ string) error {
 	return nil
 }
 
-// runSearch returns the searchset Bundle. Listing a whole type walks the
-// type's history, so it needs the store itself (canList).
-func (a *api) runSearch(ctx context.Context, look lookup, canList bool, s *searchRequest) ([]byte, error) {
-	b := bundleOut{typ: "searchset", total: -1, links: []bundleLink{{"self", s.self}}}
-	var (
-		found []*store.Resource
-		next  string
-		err   error
-	)
-	switch {
-	case !s.crit.empty():
-		var ids []string
-		if ids, err = s.crit.match(ctx, look, s.typ); err != nil {
-			return nil, err
-		}
-		b.total = len(ids)
-		found, next, err = readPage(ctx, look, s.typ, ids, s.cursor, s.count)
-	case canList:
-		found, next, err = a.listType(ctx, s.typ, s.cursor, s.count)
-	default:
-		err = newError(http.StatusBadRequest, "not-supported", "",
-			"a search here needs criteria (identifier or _id)")
+// runSearch answers s with a searchset Bundle.
+func (a *api) runSearch(ctx context.Context, s *searchRequest) ([]byte, error) {
+	sr, ok := a.st.(store.Searcher)
+	if !ok {
+		return nil, newError(http.StatusNotImplemented, "not-supported", "", "this store cannot search")
 	}
+	page, err := sr.Search(ctx, s.query, store.SearchOptions{
+		DefaultCount: searchDefaultCount, MaxCount: searchMaxCount, Registry: a.reg,
+	})
 	if err != nil {
-		return nil, err
+		return nil, searchError(err)
 	}
-	if next != "" && s.next != nil {
-		b.links = append(b.links, bundleLink{"next", s.next(next)})
+	b := bundleOut{typ: "searchset", total: int(page.Total), links: []bundleLink{{"self", s.link("")}}}
+	if s.query.Cursor != "" {
+		b.links = append(b.links, bundleLink{"first", s.link("-")})
 	}
-	for _, res := range found {
-		b.entries = append(b.entries, entryOut{fullURL: a.resourceURL(res.Type, res.ID), resource: res.Body, search: "match"})
+	if page.Previous != "" {
+		b.links = append(b.links, bundleLink{"previous", s.link(page.Previous)})
 	}
-	if len(s.warn) > 0 {
-		oo := fhir.Outcome(fhir.Issue{Severity: "warning", Code: "not-supported",
-			Diagnostics: fmt.Sprintf("search parameter %s is not supported yet and was ignored", strings.Join(s.warn, ", "))})
-		b.entries = append(b.entries, entryOut{resource: oo, search: "outcome"})
+	if page.Next != "" {
+		b.links = append(b.links, bundleLink{"next", s.link(page.Next)})
+	}
+	for i := range page.Matches {
+		m := &page.Matches[i]
+		b.entries = append(b.entries, entryOut{fullURL: a.resourceURL(m.Type, m.ID), resource: shape(m.Body, s.query), search: "match"})
+	}
+	for i := range page.Included {
+		m := &page.Included[i]
+		b.entries = append(b.entries, entryOut{fullURL: a.resourceURL(m.Type, m.ID), resource: shape(m.Body, s.query), search: "include"})
+	}
+	var issues []fhir.Issue
+	for _, w := range s.warn {
+		issues = append(issues, fhir.Issue{Severity: "warning", Code: "not-supported",
+			Diagnostics: "search parameter " + w.Param + " was ignored: " + w.Reason})
+	}
+	if page.IncludeCapped {
+		issues = append(issues, fhir.Issue{Severity: "warning", Code: "too-costly",
+			Diagnostics: "_include and _revinclude stopped at the server's limit of included resources for one page"})
+	}
+	if s.query.Summary == search.SummaryTrue {
+		issues = append(issues, fhir.Issue{Severity: "information", Code: "informational",
+			Diagnostics: "_summary=true returns the resource without its narrative and contained resources"})
+	}
+	if len(issues) > 0 {
+		b.entries = append(b.entries, entryOut{resource: fhir.Outcome(issues...), search: "outcome"})
 	}
 	return b.marshal(), nil
 }
 
-// readPage reads the ids (sorted) after cursor, at most count of them; next
-// is the cursor for the following page, "" when this is the last.
-func readPage(ctx context.Context, look lookup, typ string, ids []string, cursor string, count int) ([]*store.Resource, string, error) {
-	start := sort.SearchStrings(ids, cursor)
-	if start < len(ids) && ids[start] == cursor {
-		start++
-	}
-	ids = ids[start:]
-	next := ""
-	if len(ids) > count {
-		ids = ids[:count]
-		next = ids[count-1]
-	}
-	found := make([]*store.Resource, 0, len(ids))
-	for _, id := range ids {
-		res, err := look.Read(ctx, typ, id)
-		if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
-			continue // deleted since the match
+// link is the URL of the page at cursor ("" for this one, "-" for the
+// first), with the search's own parameters.
+func (s *searchRequest) link(cursor string) string {
+	q := url.Values{}
+	for k, v := range s.raw {
+		if k != "_cursor" {
+			q[k] = v
 		}
-		if err != nil {
-			return nil, "", fmt.Errorf("search read: %w", err)
-		}
-		found = append(found, res)
 	}
-	return found, next, nil
+	switch cursor {
+	case "":
+		if c := s.raw.Get("_cursor"); c != "" {
+			q.Set("_cursor", c)
+		}
+	case "-":
+	default:
+		q.Set("_cursor", cursor)
+	}
+	if len(q) == 0 {
+		return s.path
+	}
+	return s.path + "?" + q.Encode()
 }
 
-// listType returns current resources of typ, most recently changed first,
-// by walking the type's history from the cursor (a change-feed position)
-// and keeping each version that is still its resource's current one.
-func (a *api) listType(ctx context.Context, typ, cursor string, count int) ([]*store.Resource, string, error) {
-	before, err := parseSeqCursor(cursor)
+// shape applies _summary and _elements to a resource body. Bodies are
+// written out untouched unless one of them asks for less.
+func shape(body []byte, q *search.Query) []byte {
+	if len(q.Elements) == 0 && (q.Summary == search.SummaryNone || q.Summary == search.SummaryFalse) {
+		return body
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return body
+	}
+	keep := func(k string) bool { return true }
+	switch {
+	case len(q.Elements) > 0:
+		want := map[string]bool{"resourceType": true, "id": true, "meta": true}
+		for _, e := range q.Elements {
+			want[e] = true
+		}
+		keep = func(k string) bool { return want[k] }
+	case q.Summary == search.SummaryText:
+		keep = func(k string) bool {
+			return k == "resourceType" || k == "id" || k == "meta" || k == "text" || mandatoryTop(body, k)
+		}
+	case q.Summary == search.SummaryData:
+		keep = func(k string) bool { return k != "text" }
+	case q.Summary == search.SummaryTrue:
+		keep = func(k string) bool { return k != "text" && k != "contained" }
+	}
+	for k := range m {
+		if !keep(k) {
+			delete(m, k)
+		}
+	}
+	m["meta"] = subsetted(m["meta"])
+	out, err := json.Marshal(m)
 	if err != nil {
-		return nil, "", err
+		return body
 	}
-	const scan = 500
-	var found []*store.Resource
-	seen := map[string]bool{}
-	for {
-		rows, err := a.st.History(ctx, store.HistoryQuery{Type: typ, BeforeSeq: before, Count: scan})
-		if err != nil {
-			return nil, "", fmt.Errorf("list %s: %w", typ, err)
-		}
-		for i := range rows {
-			v := &rows[i]
-			before = v.Seq
-			if seen[v.ID] {
-				continue
-			}
-			seen[v.ID] = true
-			if v.Deleted {
-				continue
-			}
-			cur, err := a.st.Read(ctx, typ, v.ID)
-			if errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone) {
-				continue
-			}
-			if err != nil {
-				return nil, "", fmt.Errorf("list %s: %w", typ, err)
-			}
-			if cur.Seq != v.Seq {
-				continue // not the current version: a newer one exists
-			}
-			found = append(found, cur)
-			if len(found) == count {
-				return found, strconv.FormatInt(v.Seq, 10), nil
-			}
-		}
-		if len(rows) < scan {
-			return found, "", nil
-		}
+	return out
+}
+
+// mandatoryTop reports whether a top-level element is required (min 1) in
+// the resource's definition: _summary=text keeps those.
+func mandatoryTop(body []byte, k string) bool {
+	hdr, err := fhir.Peek(body)
+	if err != nil {
+		return false
 	}
+	return fhir.Required(hdr.ResourceType, k)
+}
+
+// subsetted adds the SUBSETTED tag to meta.
+func subsetted(meta json.RawMessage) json.RawMessage {
+	var m map[string]any
+	if len(meta) == 0 || json.Unmarshal(meta, &m) != nil {
+		m = map[string]any{}
+	}
+	tags, _ := m["tag"].([]any)
+	tags = append(tags, map[string]any{
+		"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED",
+	})
+	m["tag"] = tags
+	out, _ := json.Marshal(m)
+	return out
 }

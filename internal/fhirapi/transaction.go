@@ -40,6 +40,9 @@ func (a *api) transaction(w http.ResponseWriter, r *http.Request, entries []*txE
 	if err != nil {
 		return err
 	}
+	if err := a.searchAfterCommit(ctx, entries); err != nil {
+		return err
+	}
 	a.writeBundleResponse(w, r, "transaction-response", entries, pref)
 	return nil
 }
@@ -268,7 +271,10 @@ func (a *api) runGet(ctx context.Context, look lookup, inStore bool, e *txEntry)
 	g := e.get
 	switch {
 	case g.search != nil:
-		body, err := a.runSearch(ctx, look, inStore, g.search)
+		if !inStore {
+			return nil // answered after the transaction commits (searchAfterCommit)
+		}
+		body, err := a.runSearch(ctx, g.search)
 		e.got = body
 		return err
 	case g.vid != 0 && inStore:
@@ -346,4 +352,22 @@ func (rr *refResolver) resolve(ctx context.Context, ref string) (string, error) 
 		return to, nil
 	}
 	return "", errPrecondition(fmt.Sprintf("a conditional reference to %s matched %d resources", typ, len(ids)))
+}
+
+// searchAfterCommit answers a transaction's search entries. The store
+// searches only what is committed, so they run after the transaction's
+// writes are: they see them, as R4's order (reads last) asks, and whatever
+// other clients committed meanwhile.
+func (a *api) searchAfterCommit(ctx context.Context, entries []*txEntry) error {
+	for _, e := range entries {
+		if e.get == nil || e.get.search == nil {
+			continue
+		}
+		body, err := a.runSearch(ctx, e.get.search)
+		if err != nil {
+			return &entryError{e.index, err}
+		}
+		e.got = body
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 // Drives a running carerecord with fhir-kit-client, a standard FHIR client
 // from npm: capability, CRUD, versions, conditional create, patch, history,
-// paging, a transaction and a batch. Each step checks what the client got
+// paging, a search with _include paged forward and back, a transaction and
+// a batch. Each step checks what the client got
 // back and the script exits non-zero with the failing step's name.
 //
 // Usage: FHIR_BASE=http://127.0.0.1:8080/fhir node crud.mjs
@@ -161,6 +162,42 @@ await step('paging with nextPage', async () => {
   }
   assert.ok(pages >= 2, `more than one page (got ${pages})`);
   assert.ok(seen.size >= 3, `every practitioner seen once (got ${seen.size})`);
+});
+
+await step('search with _include, sorted, paged forward and back', async () => {
+  for (let i = 1; i <= 5; i++) {
+    await client.create({
+      resourceType: 'Observation',
+      body: {
+        resourceType: 'Observation', status: 'final',
+        code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+        subject: { reference: `Patient/${patient.id}` },
+        effectiveDateTime: `2024-01-0${i}T09:00:00Z`,
+        valueQuantity: { value: 60 + i, unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+      },
+    });
+  }
+  const searchParams = {
+    subject: `Patient/${patient.id}`, code: 'http://loinc.org|8867-4',
+    _sort: '-date', _count: '2', _include: 'Observation:subject',
+  };
+  let bundle = await client.search({ resourceType: 'Observation', searchParams });
+  const dates = [];
+  const pages = [];
+  while (bundle) {
+    const matches = (bundle.entry ?? []).filter((e) => e.search?.mode === 'match');
+    const included = (bundle.entry ?? []).filter((e) => e.search?.mode === 'include');
+    assert.ok(matches.length <= 2, 'at most _count matches a page');
+    assert.equal(included.length, 1, 'the subject is included on every page');
+    assert.equal(included[0].resource.id, patient.id);
+    for (const e of matches) dates.push(e.resource.effectiveDateTime);
+    pages.push(bundle);
+    bundle = await client.nextPage({ bundle });
+  }
+  assert.deepEqual(dates, [5, 4, 3, 2, 1].map((d) => `2024-01-0${d}T09:00:00Z`), 'newest first, each once');
+  const back = await client.prevPage({ bundle: pages[pages.length - 1] });
+  assert.deepEqual(back.entry.filter((e) => e.search?.mode === 'match').map((e) => e.resource.effectiveDateTime),
+    ['2024-01-03T09:00:00Z', '2024-01-02T09:00:00Z'], 'the previous link leads back a page');
 });
 
 await step('delete, then read is gone', async () => {
