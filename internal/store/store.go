@@ -174,3 +174,18 @@ type Scanner interface {
 	// since.
 	Scan(ctx context.Context, typ, afterID string, since time.Time, limit int) ([]Resource, error)
 }
+
+// Reindexer is an optional ability: backends with a search index can
+// replace the index rows of current versions without writing new ones
+// (after the search parameters changed, or for data stored before).
+type Reindexer interface {
+	// Reindex replaces, in one transaction, the index rows of each
+	// resource rs[i] (as Scan returned it) with xs[i], when rs[i] is still
+	// its resource's current version; it returns how many it replaced
+	// (a resource changed since the Scan was indexed by that change).
+	Reindex(ctx context.Context, rs []Resource, xs []*search.Index) (int, error)
+	// IndexEmpty reports whether no resource has index rows, while some
+	// resources exist: a store written before the index (or by a tool that
+	// did not index) needs a reindex.
+	IndexEmpty(ctx context.Context) (bool, error)
+}

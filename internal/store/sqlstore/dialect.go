@@ -49,6 +49,12 @@ type Dialect struct {
 	// resource body ($body stands for the body column) and of its
 	// narrative (text.div), for _content and _text.
 	BodyText, NarrativeText string
+	// Unindexed is put before a column reference that must not steer the
+	// planner to an index: the value columns of a filter that is looked up
+	// by its (seq, pid) primary key. SQLite: "+" (without statistics its
+	// planner preferred the lookup index on (pid, value), scanning every
+	// resource with the value to find one seq). PostgreSQL: "".
+	Unindexed string
 }
 
 // UnixMillis is a TimeValue that stores Unix milliseconds (SQLite INTEGER).

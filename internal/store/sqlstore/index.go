@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"carerecord/internal/search"
+	"carerecord/internal/store"
 )
 
 // The search index tables (see the schema comments of store/sqlite). Each
@@ -333,3 +334,44 @@ func (g *group) idxStmt(st **sql.Stmt) *sql.Stmt {
 	g.bound[*st] = b
 	return b
 }
+
+// Reindex replaces the index rows of current versions; see store.Reindexer.
+func (s *Store) Reindex(ctx context.Context, rs []store.Resource, xs []*search.Index) (int, error) {
+	n := 0
+	err := s.Write(ctx, func(tx store.Tx) error {
+		t := tx.(*txView)
+		n = 0
+		for i, r := range rs {
+			cur, err := t.current(r.Type, r.ID)
+			if err != nil {
+				return err
+			}
+			if !cur.exists || cur.deleted || cur.seq != r.Seq {
+				continue
+			}
+			if err := t.deleteIndex(r.Seq); err != nil {
+				return err
+			}
+			if err := t.writeIndex(r.Type, r.Seq, xs[i]); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// IndexEmpty reports a store with resources and no index rows.
+func (s *Store) IndexEmpty(ctx context.Context) (bool, error) {
+	var params, resources int
+	err := s.rdb.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM (SELECT 1 FROM search_params LIMIT 1) p),
+		(SELECT count(*) FROM (SELECT 1 FROM resources WHERE NOT deleted LIMIT 1) r)`).Scan(&params, &resources)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: index state: %w", err)
+	}
+	return params == 0 && resources > 0, nil
+}
+
+var _ store.Reindexer = (*Store)(nil)

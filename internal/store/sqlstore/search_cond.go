@@ -150,13 +150,13 @@ func (c *compiler) filter(cond *search.Condition, typ string, r row) (string, er
 		}
 		return exists(""), nil
 	case search.ModNot, search.ModNotIn:
-		frag, err := c.match(cond, tb, x)
+		frag, err := c.match(cond, tb, c.s.d.Unindexed+x)
 		if err != nil {
 			return "", err
 		}
 		return "NOT " + exists(" AND "+frag), nil
 	}
-	frag, err := c.match(cond, tb, x)
+	frag, err := c.match(cond, tb, c.s.d.Unindexed+x)
 	if err != nil {
 		return "", err
 	}
@@ -560,7 +560,7 @@ func (c *compiler) compositeFilter(cond *search.Condition, typ string, r row) (s
 		}
 		x := c.next("x")
 		sc := search.Condition{Param: sub, Prefix: cond.Prefix, Value: cond.Value.Components[i]}
-		frag, err := c.match(&sc, tb, x)
+		frag, err := c.match(&sc, tb, c.s.d.Unindexed+x)
 		if err != nil {
 			return "", err
 		}

@@ -83,24 +83,33 @@ func (s *Store) Search(ctx context.Context, q *search.Query, opts store.SearchOp
 	if cur != nil {
 		sqlText += " WHERE " + c.keyset(cols, cur.Values, backward)
 	}
-	var order []string
-	for _, col := range cols {
-		desc := col.desc != backward
-		if col.nullable {
-			// Resources without a value sort last both ways.
-			nullsLast := "(CASE WHEN " + col.name + " IS NULL THEN 1 ELSE 0 END)"
-			if backward {
-				nullsLast += " DESC"
+	orderBy := func(prefix string) string {
+		var order []string
+		for _, col := range cols {
+			name := prefix + col.name
+			if col.nullable {
+				// Resources without a value sort last both ways.
+				nullsLast := "(CASE WHEN " + name + " IS NULL THEN 1 ELSE 0 END)"
+				if backward {
+					nullsLast += " DESC"
+				}
+				order = append(order, nullsLast)
 			}
-			order = append(order, nullsLast)
+			if col.desc != backward {
+				name += " DESC"
+			}
+			order = append(order, name)
 		}
-		if desc {
-			order = append(order, col.name+" DESC")
-		} else {
-			order = append(order, col.name)
-		}
+		return " ORDER BY " + strings.Join(order, ", ")
 	}
-	sqlText += " ORDER BY " + strings.Join(order, ", ") + " LIMIT " + c.arg(count+1)
+	// The page is chosen on the matches' keys alone; only its rows are
+	// joined to their bodies, so sorting never carries resource bodies.
+	sqlText += orderBy("") + " LIMIT " + c.arg(count+1)
+	outer := "SELECT v.seq, v.type, v.id, v.version, v.last_updated, v.body"
+	for _, col := range cols[:len(cols)-2] {
+		outer += ", p." + col.name
+	}
+	sqlText = outer + " FROM (" + sqlText + ") p JOIN resource_versions v ON v.seq = p.seq" + orderBy("p.")
 	text, args := c.bind(sqlText)
 	rows, err := s.rdb.QueryContext(ctx, s.d.q(text), args...)
 	if err != nil {
@@ -250,7 +259,7 @@ func (c *compiler) matchQuery(q *search.Query, typ string, types []string) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	sel := "v.seq, v.type, v.id, v.version, v.last_updated, v.body"
+	sel := "v.seq, v.type, v.id"
 	for _, col := range cols[:len(cols)-2] { // type and id are selected already
 		sel += ", " + col.expr + " AS " + col.name
 	}

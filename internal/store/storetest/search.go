@@ -32,12 +32,13 @@ package storetest
 //	    (Previous) cursor; the expect lines that follow check that page.
 //	expect error
 //	    Parse or Search fails.
-//	expect [set] ID... | none   [include ID... | none]   [total N]   [first]   [last]
-//	    Checks the current page. Each part checks one thing, and what the
-//	    line does not name is not checked: the matches in order (with
-//	    "set", in any order; "none": no matches), the included resources
-//	    in any order, Page.Total, no Previous cursor ("first"), no Next
-//	    cursor ("last").
+//	expect [set] IDS  [include IDS]  [total N]  [first]  [last]
+//	    Checks the current page, where IDS is one or more IDs or "none".
+//	    Each part checks one thing, and what the line does not name is
+//	    not checked: the matches in order (with "set", in any order), the
+//	    included resources in any order, Page.Total, no Previous cursor
+//	    ("first"), no Next cursor ("last"). "expect include p1" checks
+//	    only what was included.
 //	expect pages ID... | ID... | ...
 //	    Follows Next from the current page: page k holds exactly group k,
 //	    the last one has no Next; the first has no Previous, and the
@@ -55,9 +56,11 @@ package storetest
 // twice (an included resource that also matches is a match only).
 //
 // Choices this suite makes, for all files: the order of matches without
-// _sort is not defined, so such searches use "set"; a resource without a
-// value for a parameter never matches a comparison on it (only :missing
-// and :not find it); SearchOptions.Now is fixed at searchNow for ap.
+// _sort is not defined, so such searches use "set", and neither is the
+// order of ties on every _sort key, so pages of ties use "pages set"; a
+// resource without a value for a parameter never matches a comparison
+// on it (only :missing and :not find it); SearchOptions.Now is fixed at
+// searchNow for ap. A failure names the script's file and line.
 
 import (
 	"bufio"
@@ -223,7 +226,8 @@ func (r *searchRun) load(line int, head string, sc *bufio.Scanner, n *int) {
 // tick waits until the clock has left the millisecond of the last write,
 // so that every write has a later meta.lastUpdated than the one before.
 func (r *searchRun) tick() {
-	for deadline := time.Now().Add(time.Second); time.Now().Truncate(time.Millisecond).Compare(r.last) <= 0 && time.Now().Before(deadline); {
+	deadline := time.Now().Add(time.Second)
+	for !time.Now().Truncate(time.Millisecond).After(r.last) && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Microsecond)
 	}
 }
