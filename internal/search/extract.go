@@ -64,6 +64,7 @@ type paramPlan struct {
 type partPlan struct {
 	prog     Program
 	onlyType string
+	top      string // the top-level element the part reads ("" when not known): absent, the part is skipped
 }
 
 type compPlan struct {
@@ -156,7 +157,7 @@ func (r *Registry) compileParam(p *Param, resourceType string) (paramPlan, bool)
 		if err != nil {
 			return pp, false
 		}
-		pp.parts = append(pp.parts, partPlan{prog, only})
+		pp.parts = append(pp.parts, partPlan{prog, only, topElement(path, resourceType)})
 	}
 	for _, c := range p.Components {
 		def := r.byURL[c.Definition]
@@ -250,6 +251,9 @@ func (x *Index) extractParam(pp *paramPlan, root Node) error {
 	var nodes []Node
 	var only []string
 	for _, part := range pp.parts {
+		if part.top != "" && !hasElement(root.Object, part.top) {
+			continue // most parameters of a type are about elements a resource lacks
+		}
 		ns, err := part.prog.Eval(root)
 		if err != nil {
 			return err
@@ -300,4 +304,48 @@ func (x *Index) append(y *Index) {
 	x.Quantities = append(x.Quantities, y.Quantities...)
 	x.Numbers = append(x.Numbers, y.Numbers...)
 	x.URIs = append(x.URIs, y.URIs...)
+}
+
+// topElement is the first element a path such as "Observation.code.coding"
+// or "(Observation.value as Quantity)" reads below the resource, when the
+// path starts with the resource type (or Resource / DomainResource) and a
+// plain name; "" otherwise.
+func topElement(path, resourceType string) string {
+	path = strings.TrimSpace(strings.TrimLeft(path, "( "))
+	root := rootType(path)
+	if root != resourceType && root != "Resource" && root != "DomainResource" {
+		return ""
+	}
+	rest := strings.TrimPrefix(path[len(root):], ".")
+	if rest == path[len(root):] { // no "." after the type
+		return ""
+	}
+	end := 0
+	for end < len(rest) && isNameByte(rest[end]) {
+		end++
+	}
+	if end == 0 || end < len(rest) && rest[end] == '(' { // a function, not an element
+		return ""
+	}
+	return rest[:end]
+}
+
+// hasElement reports whether a resource has element name, or a choice
+// element of that name (value → valueQuantity).
+func hasElement(o map[string]any, name string) bool {
+	if o == nil {
+		return true // not a decoded object: let the program decide
+	}
+	if _, ok := o[name]; ok {
+		return true
+	}
+	if _, ok := o["_"+name]; ok {
+		return true // a primitive with only an extension
+	}
+	for k := range o {
+		if len(k) > len(name) && strings.HasPrefix(k, name) && k[len(name)] >= 'A' && k[len(name)] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
