@@ -27,3 +27,9 @@ if ! command -v "${CC:-gcc}" >/dev/null 2>&1 && ! command -v cc >/dev/null 2>&1;
 fi
 # Benchmarks run once each so they keep compiling; figures come from `carerecord bench`.
 go test $race -count=1 -timeout 15m -bench=. -benchtime=1x -run . ./... "$@"
+if [ -n "$race" ]; then
+  # Searches over the Synthea sample against an independent oracle: too slow
+  # under the race detector (it skips itself there), so once more without.
+  echo "== go test (without -race): Synthea search oracle"
+  go test -count=1 -timeout 5m -run 'TestSyntheaSearch' ./internal/store/sqlite/
+fi

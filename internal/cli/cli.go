@@ -15,9 +15,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"carerecord/internal/config"
+	"carerecord/internal/fhir"
+	"carerecord/internal/fhirapi"
 	"carerecord/internal/fhirimport"
+	"carerecord/internal/search"
 	"carerecord/internal/server"
 )
 
@@ -27,6 +31,7 @@ Usage:
   carerecord demo  [--listen 127.0.0.1:8080] [--data ./data] [--patients 1000] [--seed N]
   carerecord serve [--listen 127.0.0.1:8080] [--data ./data] [--postgres DSN]
   carerecord import [--data ./data] [--postgres DSN] PATH...
+  carerecord reindex [TYPE...]  rebuild the search index (all types by default)
   carerecord check-config [--config FILE] [flags]
   carerecord bench [flags]      load-test a running server (see --help)
   carerecord fhirpath EXPRESSION [FILE|-]
@@ -57,6 +62,7 @@ var commands = map[string]command{
 	"serve":        {flags: config.StoreFlags | config.ServerFlags, run: runServe(false)},
 	"demo":         {flags: config.StoreFlags | config.ServerFlags | config.DemoFlags, run: runServe(true)},
 	"import":       {flags: config.StoreFlags, run: runImport},
+	"reindex":      {flags: config.StoreFlags, run: runReindex},
 	"check-config": {flags: config.StoreFlags | config.ServerFlags | config.DemoFlags, run: runCheckConfig},
 }
 
@@ -152,5 +158,26 @@ func runImport(ctx context.Context, e *env) error {
 	if len(sum.Failed) > 0 {
 		return fmt.Errorf("%d of %d files (or chunks) failed", len(sum.Failed), sum.Files)
 	}
+	return nil
+}
+
+func runReindex(ctx context.Context, e *env) error {
+	st, err := server.OpenStore(ctx, e.cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, t := range e.args {
+		if !fhir.IsResourceType(t) {
+			return fmt.Errorf("%q is not a resource type", t)
+		}
+	}
+	start := time.Now()
+	n, err := fhirapi.Reindex(ctx, st, search.NewRegistry(search.FHIRPath), e.args, e.stderr)
+	if err != nil {
+		return err
+	}
+	el := time.Since(start)
+	fmt.Fprintf(e.stdout, "reindexed %d resources in %.2fs (%.0f resources/s)\n", n, el.Seconds(), float64(n)/max(el.Seconds(), 1e-3))
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"runtime"
 	"sync"
 	"time"
@@ -45,10 +46,32 @@ func (s *Server) loadDemo(ctx context.Context) error {
 	return nil
 }
 
-// examplePatient finds an early Patient with an NHS number in the change
-// feed, for the hints the demo prints. It looks at a bounded number of
-// changes and returns "" when none is found.
+// examplePatient finds a Patient with an NHS number for the hints the demo
+// prints and the home page's example searches: one with active conditions
+// and active medication requests when the store can search, so that every
+// example finds something; otherwise an early one in the change feed. It
+// looks at a bounded number of changes and returns "" when none is found.
 func examplePatient(ctx context.Context, st store.Store) (id, nhs string) {
+	if sr, ok := st.(store.Searcher); ok {
+		reg := search.NewRegistry(nil)
+		q, _, err := search.Parse(reg, "Patient", url.Values{
+			"_has:Condition:patient:clinical-status": {"active"},
+			"_has:MedicationRequest:patient:status":  {"active"},
+			"_has:Observation:patient:category":      {"vital-signs"},
+			"identifier":                             {fhir.NHSNumberSystem + "|"},
+			"_count":                                 {"1"},
+		}, true)
+		if err == nil {
+			if page, err := sr.Search(ctx, q, store.SearchOptions{}); err == nil && len(page.Matches) == 1 {
+				r := page.Matches[0]
+				for _, ident := range fhir.Identifiers(r.Body) {
+					if ident.System == fhir.NHSNumberSystem {
+						return r.ID, ident.Value
+					}
+				}
+			}
+		}
+	}
 	var after int64
 	for range 20 {
 		page, err := st.Changes(ctx, after, 500)

@@ -100,3 +100,34 @@ func TestHomePageInBrowser(t *testing.T) {
 		t.Errorf("the example link did not find the patient: %.300s", page)
 	}
 }
+
+// TestHomePageSearchesInBrowser follows every search link of the demo's
+// home page in the browser: each answers a Bundle with at least one
+// resource, so the demo shows each kind of search working.
+func TestHomePageSearchesInBrowser(t *testing.T) {
+	srv := servertest.Start(t, servertest.WithDemo(20, 7))
+	ctx := browser(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL()+"/")); err != nil {
+		t.Fatal(err)
+	}
+	links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('a')).map(a => a.href).filter(h => h.includes('?') || h.includes('$everything'))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(links) < 7 {
+		t.Fatalf("%d search links on the home page, want the 7 examples: %q", len(links), links)
+	}
+	for _, l := range links {
+		if err := chromedp.Do(ctx, chromedp.Navigate(l)); err != nil {
+			t.Fatal(err)
+		}
+		page, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("body")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(page, `"resourceType":"Bundle"`) || !strings.Contains(page, `"fullUrl"`) {
+			t.Errorf("%s: no resources: %.300s", l, page)
+		}
+	}
+}

@@ -135,6 +135,11 @@ func (s *Server) routes() http.Handler {
 // in-flight requests finish (up to 10 s), then the store closes. When the
 // demo is on, an empty store is filled before the ready line is printed.
 func (s *Server) Serve(ctx context.Context) error {
+	if err := s.reindexIfEmpty(ctx); err != nil {
+		s.listener.Close()
+		s.store.Close()
+		return err
+	}
 	if s.opts.Demo {
 		if err := s.loadDemo(ctx); err != nil {
 			s.listener.Close()
@@ -196,7 +201,31 @@ func (s *Server) printHints(ctx context.Context) {
 	if id, nhs := examplePatient(ctx, s.store); id != "" {
 		fmt.Fprintf(w, "  a patient:           curl %s/fhir/Patient/%s\n", s.baseURL, id)
 		fmt.Fprintf(w, "  by NHS number:       curl '%s/fhir/Patient?identifier=%s|%s'\n", s.baseURL, fhir.NHSNumberSystem, nhs)
+		fmt.Fprintf(w, "  vital signs:         curl '%s/fhir/Observation?patient=Patient/%s&category=vital-signs&_sort=-date&_count=50'\n", s.baseURL, id)
+		fmt.Fprintf(w, "  everything:          curl '%s/fhir/Patient/%s/$everything'\n", s.baseURL, id)
 	}
+	fmt.Fprintf(w, "  bulk export:         curl -i -H 'Prefer: respond-async' '%s/fhir/$export?_type=Patient,Condition'\n", s.baseURL)
 	fmt.Fprintf(w, "  latest changes:      curl '%s/fhir/_history?_count=10'\n", s.baseURL)
 	fmt.Fprintf(w, "  stop with Ctrl-C; data stays in %s\n", s.cfg.DataDir)
+}
+
+// reindexIfEmpty builds the search index of a store that has resources
+// and no index (written by a carerecord from before the index), so that
+// search and conditional writes find them.
+func (s *Server) reindexIfEmpty(ctx context.Context) error {
+	rx, ok := s.store.(store.Reindexer)
+	if !ok {
+		return nil
+	}
+	empty, err := rx.IndexEmpty(ctx)
+	if err != nil || !empty {
+		return err
+	}
+	fmt.Fprintf(s.opts.Out, "carerecord: the store has no search index yet; building it...\n")
+	n, err := fhirapi.Reindex(ctx, s.store, s.reg, nil, nil)
+	if err != nil {
+		return fmt.Errorf("build the search index: %w", err)
+	}
+	fmt.Fprintf(s.opts.Out, "carerecord: indexed %d resources\n", n)
+	return nil
 }
