@@ -57,15 +57,11 @@ func All(ctx context.Context, o AllOptions) (*Report, error) {
 	if o.BulkTimeout <= 0 {
 		o.BulkTimeout = 15 * time.Minute
 	}
-	dir := o.DataDir
-	if dir == "" && o.PostgresDSN == "" {
-		tmp, err := os.MkdirTemp("", "carerecord-bench-*")
-		if err != nil {
-			return nil, fmt.Errorf("bench: temporary data folder: %w", err)
-		}
-		defer os.RemoveAll(tmp)
-		dir = tmp
+	dir, cleanup, err := dataFolder(o.DataDir, o.PostgresDSN)
+	if err != nil {
+		return nil, err
 	}
+	defer cleanup()
 	srv, stop, err := startServer(ctx, dir, o)
 	if err != nil {
 		return nil, err
@@ -81,6 +77,20 @@ func All(ctx context.Context, o AllOptions) (*Report, error) {
 		r.errs = append(r.errs, fmt.Errorf("bench: stop server: %w", err))
 	}
 	return r.rep, errors.Join(r.errs...)
+}
+
+// dataFolder is the SQLite folder a benchmark's server uses: dir, or a
+// temporary folder that cleanup removes when dir is empty (and no
+// PostgreSQL DSN is given).
+func dataFolder(dir, dsn string) (string, func(), error) {
+	if dir != "" || dsn != "" {
+		return dir, func() {}, nil
+	}
+	tmp, err := os.MkdirTemp("", "carerecord-bench-*")
+	if err != nil {
+		return "", nil, fmt.Errorf("bench: temporary data folder: %w", err)
+	}
+	return tmp, func() { os.RemoveAll(tmp) }, nil
 }
 
 // startServer starts a server on a free loopback port and returns it with

@@ -137,3 +137,28 @@ func TestAllWithASmallLoad(t *testing.T) {
 		}
 	}
 }
+
+// The search benchmark runs every search it reports against a small
+// population, each answered 200 (a search the server refuses shows as
+// failed in its row).
+func TestSearchBench(t *testing.T) {
+	var progress bytes.Buffer
+	rep, err := SearchBench(context.Background(), SearchOptions{
+		Load:     Load{Clients: 2, Duration: 300 * time.Millisecond, MaxRequests: 200},
+		Patients: 12, Progress: &progress,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rows) != 6 {
+		t.Fatalf("%d rows, want the load and 5 searches", len(rep.Rows))
+	}
+	for _, row := range rep.Rows {
+		if strings.Contains(row.Figure, "failed") || strings.Contains(row.Figure, " 0 req/s") {
+			t.Errorf("%s: %s", row.Name, row.Figure)
+		}
+		if !strings.Contains(row.Figure, " 0 errors") && row.Goal != "—" {
+			t.Errorf("%s: errors: %s", row.Name, row.Figure)
+		}
+	}
+}

@@ -20,13 +20,17 @@ Usage:
   carerecord bench create [--url URL] [--clients 32] [--duration 10s]
   carerecord bench read   [--url URL] [--clients 32] [--duration 10s] [--ids 1000]
   carerecord bench all    [--postgres DSN] [--import DIR] [--resources N | --big]
+  carerecord bench search [--postgres DSN | --data DIR] [--patients 1000]
 
 create and read drive a running server (default http://127.0.0.1:8080/fhir;
 only loopback addresses unless --allow-remote). all starts its own server in
 this process (SQLite in a temporary folder, or PostgreSQL with --postgres: give
 it a database of its own, the benchmark leaves its data there) and runs the
-import, create, read, bulk-load, memory and disk benchmarks. Results are
-printed as Markdown table rows for the README.
+import, create, read, bulk-load, memory and disk benchmarks. search starts
+its own server over a synthetic population (about 105 resources a patient;
+--patients 10000 makes a million; a --data folder or --postgres database
+that already holds one is reused) and times the searches a clinician's view
+makes. Results are printed as Markdown table rows for the README.
 `
 
 // defaultImport is the Synthea sample, relative to the repository's parent.
@@ -36,7 +40,7 @@ const defaultImport = "shared/testdata/synthea/bundles"
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stdout, usage)
-		for _, sub := range []struct{ name, title string }{{"read", "create and read"}, {"all", "all"}} {
+		for _, sub := range []struct{ name, title string }{{"read", "create and read"}, {"all", "all"}, {"search", "search"}} {
 			fmt.Fprintf(stdout, "\nFlags of %s:\n", sub.title)
 			newFlags(sub.name, stdout).fs.PrintDefaults()
 		}
@@ -47,7 +51,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	f := newFlags(args[0], stderr)
 	if f == nil {
-		fmt.Fprintf(stderr, "carerecord bench: unknown benchmark %q (want create, read or all)\n", args[0])
+		fmt.Fprintf(stderr, "carerecord bench: unknown benchmark %q (want create, read, all or search)\n", args[0])
 		return 2
 	}
 	if err := f.fs.Parse(args[1:]); err != nil {
@@ -75,10 +79,11 @@ type flags struct {
 	cpuProfile string
 	all        AllOptions
 	big        bool
+	patients   int
 }
 
 func newFlags(name string, stderr io.Writer) *flags {
-	if name != "create" && name != "read" && name != "all" {
+	if name != "create" && name != "read" && name != "all" && name != "search" {
 		return nil
 	}
 	f := &flags{fs: flag.NewFlagSet("carerecord bench "+name, flag.ContinueOnError)}
@@ -88,6 +93,12 @@ func newFlags(name string, stderr io.Writer) *flags {
 	fs.DurationVar(&f.load.Duration, "duration", DefaultDuration, "length of each timed run")
 	fs.Int64Var(&f.load.MaxRequests, "requests", DefaultMaxRequests, "most requests in one timed run")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of this process to `file` (with all: server included)")
+	if name == "search" {
+		fs.StringVar(&f.all.DataDir, "data", "", "folder for the SQLite store (default: a temporary folder, removed afterwards; a folder holding a store is reused)")
+		fs.StringVar(&f.all.PostgresDSN, "postgres", "", "benchmark the PostgreSQL store at this DSN instead of SQLite")
+		fs.IntVar(&f.patients, "patients", 1000, "synthetic patients to generate when the store is empty (~105 resources each)")
+		return f
+	}
 	if name != "create" {
 		fs.IntVar(&f.ids, "ids", DefaultReadIDs, "Observations to create and then read at random (read and all)")
 	}
@@ -141,6 +152,10 @@ func (f *flags) run(ctx context.Context, name string, stdout, stderr io.Writer) 
 		rep.Notes = append(rep.Notes, sharedNote(f.load))
 	case "all":
 		rep, err = f.runAll(ctx, stderr)
+	case "search":
+		rep, err = SearchBench(ctx, SearchOptions{Load: f.load, DataDir: f.all.DataDir, PostgresDSN: f.all.PostgresDSN,
+			Patients: f.patients, Progress: stderr,
+			Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	}
 	if rep != nil && len(rep.Rows) > 0 {
 		if note := loadNote(loadBefore, loadAverage()); note != "" {

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,6 +45,7 @@ func (r *Result) Rate() float64 {
 type worker struct {
 	n   int // worker number, 0..clients-1
 	gen *observationGen
+	rnd *rand.Rand // the search benchmark's choices
 }
 
 // runLoad runs op from clients goroutines until d has passed or maxOps

@@ -3,6 +3,7 @@ package fhirapi
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 
 	"carerecord/internal/fhir"
@@ -39,6 +40,20 @@ type capOperation struct {
 // typeOperations are the operations each resource type supports.
 var typeOperations = []capOperation{
 	{Name: "validate", Definition: "http://hl7.org/fhir/OperationDefinition/Resource-validate"},
+}
+
+// resourceOperations are a type's operations beyond typeOperations.
+var resourceOperations = map[string][]capOperation{
+	"Patient": {
+		{Name: "everything", Definition: "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+		{Name: "export", Definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export"},
+	},
+	"Group": {{Name: "export", Definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export"}},
+}
+
+// systemOperations are the operations on the base.
+var systemOperations = []capOperation{
+	{Name: "export", Definition: "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"},
 }
 
 type capResource struct {
@@ -95,7 +110,7 @@ func capabilityStatement(base, version string, now time.Time, reg *search.Regist
 			ConditionalUpdate: true,
 			ConditionalDelete: "single",
 			SearchParam:       params,
-			Operation:         typeOperations,
+			Operation:         append(slices.Clone(typeOperations), resourceOperations[t]...),
 		})
 	}
 	type named struct {
@@ -114,7 +129,9 @@ func capabilityStatement(base, version string, now time.Time, reg *search.Regist
 		Format         []string `json:"format"`
 		PatchFormat    []string `json:"patchFormat"`
 		Rest           []any    `json:"rest"`
+		Instantiates   []string `json:"instantiates,omitempty"`
 	}{
+		Instantiates: []string{"http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"},
 		ResourceType: "CapabilityStatement",
 		Status:       "active",
 		Date:         instant(now),
@@ -129,11 +146,12 @@ func capabilityStatement(base, version string, now time.Time, reg *search.Regist
 		Format:      []string{"json", "application/fhir+json"},
 		PatchFormat: []string{mediaJSONPatch},
 		Rest: []any{struct {
-			Mode          string        `json:"mode"`
-			Documentation string        `json:"documentation"`
-			Resource      []capResource `json:"resource"`
-			Interaction   []capCode     `json:"interaction"`
-		}{"server", restDocumentation, resources, codes(systemInteractions)}},
+			Mode          string         `json:"mode"`
+			Documentation string         `json:"documentation"`
+			Resource      []capResource  `json:"resource"`
+			Interaction   []capCode      `json:"interaction"`
+			Operation     []capOperation `json:"operation,omitempty"`
+		}{"server", restDocumentation, resources, codes(systemInteractions), systemOperations}},
 	}
 	b, err := json.Marshal(cs)
 	if err != nil {

@@ -2,6 +2,7 @@ package fhirapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
@@ -20,9 +21,10 @@ type capabilityDoc struct {
 		URL string `json:"url"`
 	}
 	Rest []struct {
-		Mode        string        `json:"mode"`
-		Resource    []capResource `json:"resource"`
-		Interaction []capCode     `json:"interaction"`
+		Mode        string         `json:"mode"`
+		Resource    []capResource  `json:"resource"`
+		Interaction []capCode      `json:"interaction"`
+		Operation   []capOperation `json:"operation"`
 	} `json:"rest"`
 }
 
@@ -85,6 +87,31 @@ func TestMetadata(t *testing.T) {
 			if ids := entryIDs(t, ps.do("GET", "/Patient?"+q, "", "Prefer", "handling=strict").want(t, 200).bundle(t)); ids != "sp" {
 				t.Errorf("%s found %q, want sp", q, ids)
 			}
+		})
+	}
+	// Every operation claimed for Patient and for the system answers.
+	ops := map[string]func(t *testing.T, s *testServer){
+		"validate": func(t *testing.T, s *testServer) {
+			s.do("POST", "/Patient/$validate", patient("", nhs1, "V")).want(t, http.StatusOK)
+		},
+		"everything": func(t *testing.T, s *testServer) {
+			s.do("PUT", "/Patient/e", patient("e", nhs1, "E")).want(t, http.StatusCreated)
+			if b := s.do("GET", "/Patient/e/$everything", "").want(t, http.StatusOK).bundle(t); entryIDs(t, b) != "e" {
+				t.Errorf("$everything: %q", entryIDs(t, b))
+			}
+		},
+		"export": func(t *testing.T, s *testServer) {
+			s.do("GET", "/Patient/$export", "", "Prefer", "respond-async").want(t, http.StatusAccepted)
+			s.do("GET", "/$export", "", "Prefer", "respond-async").want(t, http.StatusAccepted)
+		},
+	}
+	for i, op := range append(slices.Clone(p.Operation), rest.Operation...) {
+		t.Run(fmt.Sprintf("operation %d %s", i, op.Name), func(t *testing.T) {
+			check, ok := ops[op.Name]
+			if !ok {
+				t.Fatalf("the CapabilityStatement claims $%s but no test exercises it", op.Name)
+			}
+			check(t, newTestServer(t))
 		})
 	}
 	t.Run("flags", func(t *testing.T) {

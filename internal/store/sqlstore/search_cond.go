@@ -235,6 +235,9 @@ func (c *compiler) set(cond *search.Condition, typ string) (string, error) {
 
 // clauseSet compiles an OR-list whose conditions are all drivable.
 func (c *compiler) clauseSet(cl search.Clause, typ string) (string, error) {
+	if ids := idList(cl); ids != nil {
+		return "SELECT seq FROM resources WHERE type = " + c.arg(typ) + " AND id IN (" + c.argList(ids) + ") AND NOT deleted", nil
+	}
 	parts := make([]string, 0, len(cl))
 	for i := range cl {
 		s, err := c.set(&cl[i], typ)
@@ -248,6 +251,9 @@ func (c *compiler) clauseSet(cl search.Clause, typ string) (string, error) {
 
 // clauseFilter compiles an OR-list to a boolean expression.
 func (c *compiler) clauseFilter(cl search.Clause, typ string, r row) (string, error) {
+	if ids := idList(cl); ids != nil {
+		return r.id + " IN (" + c.argList(ids) + ")", nil
+	}
 	parts := make([]string, 0, len(cl))
 	for i := range cl {
 		f, err := c.filter(&cl[i], typ, r)
@@ -656,4 +662,29 @@ func (c *compiler) hasSet(h *search.Has, typ string) (string, error) {
 	return "SELECT " + t + ".seq FROM idx_ref " + x + " JOIN resources " + t + " ON " + t + ".type = " + x + ".ttype AND " +
 		t + ".id = " + x + ".tid AND NOT " + t + ".deleted WHERE " + x + ".pid = " + c.arg(pid) + " AND " + x + ".ttype = " +
 		c.arg(typ) + " AND " + x + ".seq IN (" + inner + ")", nil
+}
+
+// idList returns the ids of an OR-list of plain _id conditions (_id=a,b,c),
+// which compiles to one IN list instead of a union per id; nil otherwise.
+func idList(cl search.Clause) []string {
+	if len(cl) < 2 {
+		return nil
+	}
+	ids := make([]string, 0, len(cl))
+	for i := range cl {
+		cond := &cl[i]
+		if cond.Param == nil || cond.Param.Code != "_id" || cond.Modifier != search.ModNone || cond.Chain != nil || cond.Has != nil {
+			return nil
+		}
+		ids = append(ids, cond.Value.Code)
+	}
+	return ids
+}
+
+func (c *compiler) argList(vs []string) string {
+	ph := make([]string, len(vs))
+	for i, v := range vs {
+		ph[i] = c.arg(v)
+	}
+	return strings.Join(ph, ", ")
 }
