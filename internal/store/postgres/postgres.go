@@ -37,6 +37,7 @@ var Dialect = sqlstore.Dialect{
 		"idx_date, idx_ref, idx_quantity, idx_number, idx_uri",
 	BodyText:      "convert_from($body, 'UTF8')",
 	NarrativeText: "(convert_from($body, 'UTF8')::jsonb #>> '{text,div}')",
+	Explain:       "EXPLAIN ",
 	WriteVersion: `WITH v AS (
 			INSERT INTO resource_versions (type, id, version, last_updated, deleted, body)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING seq)

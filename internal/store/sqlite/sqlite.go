@@ -72,6 +72,7 @@ var Dialect = sqlstore.Dialect{
 	BodyText:      "CAST($body AS TEXT)",
 	NarrativeText: "json_extract(CAST($body AS TEXT), '$.text.div')",
 	Unindexed:     "+",
+	Explain:       "EXPLAIN QUERY PLAN ",
 }
 
 // readerCacheKiB is each reader's page cache: the hot index pages of reads

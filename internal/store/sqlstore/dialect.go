@@ -55,6 +55,9 @@ type Dialect struct {
 	// planner preferred the lookup index on (pid, value), scanning every
 	// resource with the value to find one seq). PostgreSQL: "".
 	Unindexed string
+	// Explain is put before a query to get its plan ("EXPLAIN QUERY PLAN "
+	// on SQLite, "EXPLAIN " on PostgreSQL).
+	Explain string
 }
 
 // UnixMillis is a TimeValue that stores Unix milliseconds (SQLite INTEGER).

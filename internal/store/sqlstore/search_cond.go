@@ -125,7 +125,7 @@ func (c *compiler) filter(cond *search.Condition, typ string, r row) (string, er
 	case p.Code == "_text" || p.Code == "_content":
 		return c.textFilter(cond, r)
 	case p.Code == "_list":
-		set, err := c.listSet(cond)
+		set, err := c.listSet(cond, typ)
 		return r.seq + " IN (" + set + ")", err
 	case p.Type == search.TypeComposite:
 		return c.compositeFilter(cond, typ, r)
@@ -217,7 +217,7 @@ func (c *compiler) set(cond *search.Condition, typ string) (string, error) {
 		return "SELECT seq FROM resources WHERE type = " + c.arg(typ) + " AND id = " + c.arg(cond.Value.Code) +
 			" AND NOT deleted", nil
 	case "_list":
-		return c.listSet(cond)
+		return c.listSet(cond, typ)
 	}
 	tb, _ := tableOf(p.Type)
 	pid, err := c.pid(typ, p.Code, 0)
@@ -512,8 +512,8 @@ func (c *compiler) textFilter(cond *search.Condition, r row) (string, error) {
 	return "lower(" + expr + ") LIKE " + c.arg("%"+likeEscape(strings.ToLower(cond.Value.Raw))+"%") + ` ESCAPE '\'`, nil
 }
 
-// listSet is the resources a List's entries refer to.
-func (c *compiler) listSet(cond *search.Condition) (string, error) {
+// listSet is the resources of typ a List's entries refer to.
+func (c *compiler) listSet(cond *search.Condition, typ string) (string, error) {
 	pid, err := c.pid("List", "item", 0)
 	if err != nil {
 		return "", err
@@ -522,7 +522,7 @@ func (c *compiler) listSet(cond *search.Condition) (string, error) {
 	return "SELECT " + t + ".seq FROM resources " + l + " JOIN idx_ref " + x + " ON " + x + ".seq = " + l + ".seq AND " +
 		x + ".pid = " + c.arg(pid) + " JOIN resources " + t + " ON " + t + ".type = " + x + ".ttype AND " + t + ".id = " +
 		x + ".tid AND NOT " + t + ".deleted WHERE " + l + ".type = 'List' AND " + l + ".id = " + c.arg(cond.Value.Raw) +
-		" AND NOT " + l + ".deleted", nil
+		" AND NOT " + l + ".deleted AND " + x + ".ttype = " + c.arg(typ), nil
 }
 
 // compositeFilter matches a composite value: one row per component, of

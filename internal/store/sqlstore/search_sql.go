@@ -39,6 +39,20 @@ type sortCol struct {
 
 // Search answers one page of q; see store.Searcher.
 func (s *Store) Search(ctx context.Context, q *search.Query, opts store.SearchOptions) (*store.Page, error) {
+	return s.search(ctx, q, opts, nil)
+}
+
+// ExplainSearch returns the database's plan for the page query of q
+// (SQLite: EXPLAIN QUERY PLAN, PostgreSQL: EXPLAIN), one line per step,
+// without running it: for studying plans, and for tests that keep a
+// search on its indexes.
+func (s *Store) ExplainSearch(ctx context.Context, q *search.Query, opts store.SearchOptions) (string, error) {
+	var plan string
+	_, err := s.search(ctx, q, opts, &plan)
+	return plan, err
+}
+
+func (s *Store) search(ctx context.Context, q *search.Query, opts store.SearchOptions, explain *string) (*store.Page, error) {
 	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
@@ -111,6 +125,11 @@ func (s *Store) Search(ctx context.Context, q *search.Query, opts store.SearchOp
 	}
 	sqlText = outer + " FROM (" + sqlText + ") p JOIN resource_versions v ON v.seq = p.seq" + orderBy("p.")
 	text, args := c.bind(sqlText)
+	if explain != nil {
+		var err error
+		*explain, err = s.explain(ctx, s.d.q(text), args)
+		return nil, err
+	}
 	rows, err := s.rdb.QueryContext(ctx, s.d.q(text), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: search: %w", err)
@@ -234,16 +253,12 @@ func (c *compiler) matchQuery(q *search.Query, typ string, types []string) (stri
 		from = "resource_versions v"
 		where = []string{"v.seq IN (" + set + ")"}
 	}
-	if len(types) > 0 {
+	if len(types) > 0 && drive < 0 { // a driving set holds only typ's resources already
 		ph := make([]string, len(types))
 		for i, t := range types {
 			ph[i] = c.arg(t)
 		}
-		col := "r.type"
-		if drive >= 0 {
-			col = "v.type"
-		}
-		where = append(where, col+" IN ("+strings.Join(ph, ", ")+")")
+		where = append(where, "r.type IN ("+strings.Join(ph, ", ")+")")
 	}
 	for i, cl := range q.And {
 		if i == drive {
@@ -259,7 +274,15 @@ func (c *compiler) matchQuery(q *search.Query, typ string, types []string) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	sel := "v.seq, v.type, v.id"
+	// Type and id end every sort. Listing a type, they come from the
+	// resources primary key, whose order the page can follow; from a
+	// driving set they are marked unindexed, or SQLite walks a type's
+	// every version in (type, id) order to avoid sorting a few matches.
+	sel := "v.seq, r.type AS type, r.id AS id"
+	if drive >= 0 {
+		u := c.s.d.Unindexed
+		sel = "v.seq, " + u + "v.type AS type, " + u + "v.id AS id"
+	}
 	for _, col := range cols[:len(cols)-2] { // type and id are selected already
 		sel += ", " + col.expr + " AS " + col.name
 	}
@@ -533,4 +556,32 @@ func decodeCursor(s string, n int) (*cursor, error) {
 		}
 	}
 	return c, nil
+}
+
+// explain runs the dialect's EXPLAIN on query and joins the plan's text
+// columns, one row per line.
+func (s *Store) explain(ctx context.Context, query string, args []any) (string, error) {
+	rows, err := s.rdb.QueryContext(ctx, s.d.Explain+query, args...)
+	if err != nil {
+		return "", fmt.Errorf("sqlstore: explain: %w", err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", err
+		}
+		b.WriteString(fmt.Sprint(vals[len(vals)-1])) // the detail column
+		b.WriteByte('\n')
+	}
+	return b.String(), rows.Err()
 }
