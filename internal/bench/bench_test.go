@@ -150,8 +150,8 @@ func TestSearchBench(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Rows) != 6 {
-		t.Fatalf("%d rows, want the load and 5 searches", len(rep.Rows))
+	if len(rep.Rows) != 7 {
+		t.Fatalf("%d rows, want the load and 6 searches", len(rep.Rows))
 	}
 	for _, row := range rep.Rows {
 		if strings.Contains(row.Figure, "failed") || strings.Contains(row.Figure, " 0 req/s") {

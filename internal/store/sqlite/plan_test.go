@@ -62,6 +62,7 @@ func TestSearchPlans(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Logf("plan:\n%s", plan)
 			if !strings.Contains(plan, tc.want) {
 				t.Errorf("plan does not use %s:\n%s", tc.want, plan)
 			}

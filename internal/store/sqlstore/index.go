@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"carerecord/internal/search"
 	"carerecord/internal/store"
@@ -97,10 +98,40 @@ type pidKey struct {
 	comp      int
 }
 
-// pidCache maps parameters to their pid. It holds only committed pids.
+// pidCache maps parameters to their pid. It holds only committed pids,
+// and remembers for a moment the parameters that have none (no resource
+// has a value of them: a search for them matches nothing), which a
+// $everything asks about for dozens of types at once.
 type pidCache struct {
-	mu sync.RWMutex
-	m  map[pidKey]int64
+	mu      sync.RWMutex
+	m       map[pidKey]int64
+	missing map[pidKey]missingPid
+	gen     uint64 // counts adds; a missing entry of an older generation is stale
+}
+
+type missingPid struct {
+	gen uint64
+	at  time.Time
+}
+
+// missingTTL bounds how long a parameter stays known to have no pid: another
+// process writing the same database may add it.
+const missingTTL = time.Second
+
+func (c *pidCache) isMissing(k pidKey) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	m, ok := c.missing[k]
+	return ok && m.gen == c.gen && time.Since(m.at) < missingTTL
+}
+
+func (c *pidCache) setMissing(k pidKey) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.missing == nil || len(c.missing) > 10000 {
+		c.missing = map[pidKey]missingPid{}
+	}
+	c.missing[k] = missingPid{c.gen, time.Now()}
 }
 
 func (c *pidCache) get(k pidKey) (int64, bool) {
@@ -113,12 +144,16 @@ func (c *pidCache) get(k pidKey) (int64, bool) {
 func (c *pidCache) add(m map[pidKey]int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if len(m) == 0 {
+		return
+	}
 	if c.m == nil {
 		c.m = make(map[pidKey]int64, len(m))
 	}
 	for k, v := range m {
 		c.m[k] = v
 	}
+	c.gen++
 }
 
 const (
@@ -155,10 +190,14 @@ func (s *Store) readPid(ctx context.Context, k pidKey) (int64, error) {
 	if p, ok := s.pids.get(k); ok {
 		return p, nil
 	}
+	if s.pids.isMissing(k) {
+		return 0, nil
+	}
 	var p int64
 	err := s.rdb.QueryRowContext(ctx, s.d.q(pidSelect), k.typ, k.code, k.comp).Scan(&p)
 	switch {
 	case err == sql.ErrNoRows:
+		s.pids.setMissing(k)
 		return 0, nil
 	case err != nil:
 		return 0, fmt.Errorf("sqlstore: search parameter %s.%s: %w", k.typ, k.code, err)

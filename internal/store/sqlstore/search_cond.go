@@ -626,8 +626,10 @@ func (c *compiler) chainSet(cond *search.Condition, typ string) (string, error) 
 			return "", err
 		}
 		x, v2 := c.next("x"), c.next("v")
-		parts = append(parts, "SELECT "+x+".seq FROM resource_versions "+v2+" JOIN idx_ref "+x+" ON "+x+".pid = "+c.arg(pid)+
-			" AND "+x+".tid = "+v2+".id AND "+x+".ttype = "+v2+".type WHERE "+v2+".seq IN ("+inner+")")
+		// CROSS JOIN keeps SQLite starting from the target's few matches
+		// rather than from every reference of the parameter.
+		parts = append(parts, "SELECT "+x+".seq FROM resource_versions "+v2+" CROSS JOIN idx_ref "+x+" WHERE "+v2+".seq IN ("+inner+
+			") AND "+x+".pid = "+c.arg(pid)+" AND "+x+".tid = "+v2+".id AND "+x+".ttype = "+v2+".type")
 	}
 	return strings.Join(parts, " UNION "), nil
 }

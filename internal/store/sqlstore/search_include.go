@@ -116,7 +116,7 @@ func (s *Store) include(ctx context.Context, inc search.Include, from []store.Re
 			" AND v.type = " + c.arg(inc.SourceType)
 	}
 	text, args := c.bind(q + " ORDER BY v.seq")
-	rows, err := s.rdb.QueryContext(ctx, s.d.q(text), args...)
+	rows, err := s.query(ctx, s.d.q(text), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: include: %w", err)
 	}

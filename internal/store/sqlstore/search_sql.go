@@ -81,7 +81,14 @@ func (s *Store) search(ctx context.Context, q *search.Query, opts store.SearchOp
 	page := &store.Page{Total: -1}
 	if q.Total == search.TotalAccurate || q.Total == search.TotalEstimate || q.Summary == search.SummaryCount || count == 0 {
 		text, args := c.bind("SELECT count(*) FROM (" + inner + ") m")
-		if err := s.rdb.QueryRowContext(ctx, s.d.q(text), args...).Scan(&page.Total); err != nil {
+		rows, err := s.query(ctx, s.d.q(text), args...)
+		if err == nil {
+			if rows.Next() {
+				err = rows.Scan(&page.Total)
+			}
+			err = errors.Join(err, rows.Err(), rows.Close())
+		}
+		if err != nil {
 			return nil, fmt.Errorf("sqlstore: search count: %w", err)
 		}
 	}
@@ -130,7 +137,7 @@ func (s *Store) search(ctx context.Context, q *search.Query, opts store.SearchOp
 		*explain, err = s.explain(ctx, s.d.q(text), args)
 		return nil, err
 	}
-	rows, err := s.rdb.QueryContext(ctx, s.d.q(text), args...)
+	rows, err := s.query(ctx, s.d.q(text), args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: search: %w", err)
 	}

@@ -70,6 +70,7 @@ type Store struct {
 	lastTS       time.Time        // newest LastUpdated handed out; committer only
 	idx          idxStmts         // index row statements; committer only
 	pids         pidCache         // committed search_params
+	stmts        stmtCache        // prepared search statements on rdb
 }
 
 // Option adjusts a Store made by New.
@@ -166,6 +167,7 @@ func (s *Store) Close() error {
 	closeStmts(s.rs[:])
 	closeStmts(s.ws[:])
 	closeStmts(s.idx.all())
+	s.stmts.close()
 	if err := errors.Join(ckptErr, s.wdb.Close(), s.rdb.Close()); err != nil {
 		return fmt.Errorf("sqlstore: close: %w", err)
 	}
