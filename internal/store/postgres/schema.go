@@ -42,8 +42,10 @@ var migrations = []string{
 }
 
 // indexSchema is the search index (version 2): the tables of store/sqlite's
-// indexSchema (see there) as heap tables with an index on seq (to replace
-// a resource's rows) and one lookup index each. Text that is compared by
+// indexSchema (see there) as heap tables with an index on (seq, pid) (to
+// replace a resource's rows, and for filters and sort keys of one
+// candidate: with seq alone the planner preferred scanning the lookup
+// index for the parameter) and one lookup index each. Text that is compared by
 // range or prefix is COLLATE "C", so that byte order decides and a B-tree
 // serves prefix searches.
 const indexSchema = `
@@ -58,28 +60,28 @@ const indexSchema = `
 		seq bigint NOT NULL, pid bigint NOT NULL, grp int NOT NULL,
 		norm text COLLATE "C" NOT NULL, value text NOT NULL
 	);
-	CREATE INDEX idx_string_seq ON idx_string (seq);
+	CREATE INDEX idx_string_seq ON idx_string (seq, pid);
 	CREATE INDEX idx_string_lookup ON idx_string (pid, norm, seq);
 	CREATE TABLE idx_token (
 		seq bigint NOT NULL, pid bigint NOT NULL, grp int NOT NULL,
 		system text COLLATE "C" NOT NULL, code text COLLATE "C" NOT NULL, text text COLLATE "C" NOT NULL,
 		type_system text NOT NULL, type_code text NOT NULL
 	);
-	CREATE INDEX idx_token_seq ON idx_token (seq);
+	CREATE INDEX idx_token_seq ON idx_token (seq, pid);
 	CREATE INDEX idx_token_lookup ON idx_token (pid, code, system, seq);
 	CREATE TABLE idx_date (
 		seq bigint NOT NULL, pid bigint NOT NULL, grp int NOT NULL,
 		lo bigint NOT NULL, hi bigint NOT NULL
 	);
-	CREATE INDEX idx_date_seq ON idx_date (seq);
+	CREATE INDEX idx_date_seq ON idx_date (seq, pid);
 	CREATE INDEX idx_date_lookup ON idx_date (pid, lo, seq);
 	CREATE TABLE idx_ref (
 		seq bigint NOT NULL, pid bigint NOT NULL, grp int NOT NULL,
-		ttype text COLLATE "C" NOT NULL, tid text COLLATE "C" NOT NULL,
+		ttype text NOT NULL, tid text NOT NULL, -- joined to resources (type, id): its collation
 		url text COLLATE "C" NOT NULL, version text NOT NULL,
 		id_system text NOT NULL, id_value text NOT NULL
 	);
-	CREATE INDEX idx_ref_seq ON idx_ref (seq);
+	CREATE INDEX idx_ref_seq ON idx_ref (seq, pid);
 	CREATE INDEX idx_ref_lookup ON idx_ref (pid, tid, ttype, seq);
 	CREATE TABLE idx_quantity (
 		seq bigint NOT NULL, pid bigint NOT NULL, grp int NOT NULL,
@@ -88,17 +90,17 @@ const indexSchema = `
 		ccode text COLLATE "C" NOT NULL, cvalue double precision NOT NULL,
 		clo double precision NOT NULL, chi double precision NOT NULL
 	);
-	CREATE INDEX idx_quantity_seq ON idx_quantity (seq);
+	CREATE INDEX idx_quantity_seq ON idx_quantity (seq, pid);
 	CREATE INDEX idx_quantity_lookup ON idx_quantity (pid, ccode, clo, seq);
 	CREATE TABLE idx_number (
 		seq bigint NOT NULL, pid bigint NOT NULL, grp int NOT NULL,
 		value double precision NOT NULL, lo double precision NOT NULL, hi double precision NOT NULL
 	);
-	CREATE INDEX idx_number_seq ON idx_number (seq);
+	CREATE INDEX idx_number_seq ON idx_number (seq, pid);
 	CREATE INDEX idx_number_lookup ON idx_number (pid, lo, seq);
 	CREATE TABLE idx_uri (
 		seq bigint NOT NULL, pid bigint NOT NULL, grp int NOT NULL,
 		uri text COLLATE "C" NOT NULL
 	);
-	CREATE INDEX idx_uri_seq ON idx_uri (seq);
+	CREATE INDEX idx_uri_seq ON idx_uri (seq, pid);
 	CREATE INDEX idx_uri_lookup ON idx_uri (pid, uri, seq);`
