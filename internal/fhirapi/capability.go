@@ -76,7 +76,9 @@ const restDocumentation = "Search (GET and POST _search, type and system level) 
 	":not-in take ValueSets stored here that list their codes), chains, _has, " +
 	"_include/_revinclude (:iterate), _sort, _total, _summary, _elements, _list, " +
 	"_text and _content; _count pages with _cursor links (next, previous, first) " +
-	"that stay right while data changes. Unknown parameters are refused under " +
+	"that stay right while data changes. SearchParameter resources written here " +
+	"become searchable once their base types are reindexed (in the background). " +
+	"Unknown parameters are refused under " +
 	"Prefer: handling=strict and otherwise ignored with a warning. Conditional " +
 	"create, update and delete accept _id and identifier. Delete is " +
 	"idempotent: deleting a deleted or never-existing resource returns 204."

@@ -236,6 +236,9 @@ func (a *api) runWrite(ctx context.Context, op *writeOp) (result, error) {
 		out, err = op.apply(ctx, tx)
 		return err
 	})
+	if err == nil && op.typ == "SearchParameter" && out.res != nil && !out.res.Deleted && op.method != http.MethodDelete {
+		a.addSearchParameter(out.res.Body)
+	}
 	return out, err
 }
 
@@ -265,6 +268,11 @@ func (a *api) indexedOp(method, typ, urlID string, body []byte) (*writeOp, error
 	op, err := newResourceOp(a.reg, method, typ, urlID, body)
 	if err != nil {
 		return nil, err
+	}
+	if typ == "SearchParameter" {
+		if err := a.checkSearchParameter(body); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := op.indexed(body); err != nil {
 		return nil, err

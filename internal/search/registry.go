@@ -249,6 +249,27 @@ func (r *Registry) Add(searchParameter []byte) (*Param, error) {
 	return p, nil
 }
 
+// CheckParameter reports why Add would refuse a SearchParameter resource,
+// without registering it: for refusing one before it is stored.
+func (r *Registry) CheckParameter(searchParameter []byte) error {
+	var sp searchParameterJSON
+	if err := json.Unmarshal(searchParameter, &sp); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidParameter, err)
+	}
+	p, err := r.checkCustom(sp)
+	if err != nil {
+		return err
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, c := range p.Components {
+		if r.byURL[c.Definition] == nil {
+			return fmt.Errorf("%w: component definition %q is not a known SearchParameter", ErrInvalidParameter, c.Definition)
+		}
+	}
+	return nil
+}
+
 var codePattern = func(s string) bool {
 	if s == "" || len(s) > 64 || s[0] == '_' {
 		return false

@@ -135,6 +135,11 @@ func (s *Server) routes() http.Handler {
 // in-flight requests finish (up to 10 s), then the store closes. When the
 // demo is on, an empty store is filled before the ready line is printed.
 func (s *Server) Serve(ctx context.Context) error {
+	if _, err := fhirapi.LoadSearchParameters(ctx, s.store, s.reg, s.opts.Logger); err != nil {
+		s.listener.Close()
+		s.store.Close()
+		return err
+	}
 	if err := s.reindexIfEmpty(ctx); err != nil {
 		s.listener.Close()
 		s.store.Close()
