@@ -80,6 +80,7 @@ type flags struct {
 	all        AllOptions
 	big        bool
 	patients   int
+	only       string
 }
 
 func newFlags(name string, stderr io.Writer) *flags {
@@ -97,6 +98,7 @@ func newFlags(name string, stderr io.Writer) *flags {
 		fs.StringVar(&f.all.DataDir, "data", "", "folder for the SQLite store (default: a temporary folder, removed afterwards; a folder holding a store is reused)")
 		fs.StringVar(&f.all.PostgresDSN, "postgres", "", "benchmark the PostgreSQL store at this DSN instead of SQLite")
 		fs.IntVar(&f.patients, "patients", 1000, "synthetic patients to generate when the store is empty (~105 resources each)")
+		fs.StringVar(&f.only, "only", "", "run only the searches whose name contains this text (e.g. compartment, identifier, chained, _include, everything)")
 		return f
 	}
 	if name != "create" {
@@ -154,7 +156,7 @@ func (f *flags) run(ctx context.Context, name string, stdout, stderr io.Writer) 
 		rep, err = f.runAll(ctx, stderr)
 	case "search":
 		rep, err = SearchBench(ctx, SearchOptions{Load: f.load, DataDir: f.all.DataDir, PostgresDSN: f.all.PostgresDSN,
-			Patients: f.patients, Progress: stderr,
+			Patients: f.patients, Only: f.only, Progress: stderr,
 			Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	}
 	if rep != nil && len(rep.Rows) > 0 {

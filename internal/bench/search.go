@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
+	"strings"
 	"time"
 
 	"carerecord/internal/fhir"
@@ -42,6 +43,8 @@ type SearchOptions struct {
 	// Patients is the synthetic population to generate (about 105
 	// resources each; 10,000 patients make a store of a million).
 	Patients int
+	// Only, when set, runs just the searches whose name contains it.
+	Only string
 	// Progress receives a line as each step starts (nil: none).
 	Progress io.Writer
 	// Logger receives the server's logs (nil: discarded).
@@ -168,6 +171,9 @@ func SearchBench(ctx context.Context, o SearchOptions) (*Report, error) {
 	for _, run := range runs {
 		if ctx.Err() != nil {
 			break
+		}
+		if o.Only != "" && !strings.Contains(run.name, o.Only) {
+			continue
 		}
 		fmt.Fprintf(o.Progress, "bench: %s ...\n", run.name)
 		clients := load.Clients
