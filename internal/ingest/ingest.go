@@ -25,8 +25,13 @@
 // connections opened and dropped cannot exhaust the server. Logs carry the
 // feed, remote address, control id and message type, never field values.
 //
-// Package ingest is layer 4: it imports hl7, mllp and queue, and only server
-// and the command line import it.
+// Applier is the other end: it writes a mapped message (v2fhir.Result)
+// into the record in one transaction, idempotently and ordered by event
+// time (see Applier). The queue consumer that calls it from `carerecord
+// serve` is not wired yet.
+//
+// Package ingest is layer 4: it imports hl7, mllp, queue, v2fhir, search
+// and store, and only server and the command line import it.
 package ingest
 
 import (

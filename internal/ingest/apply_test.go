@@ -1,0 +1,142 @@
+package ingest_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"carerecord/internal/hl7"
+	"carerecord/internal/ingest"
+	"carerecord/internal/search"
+	"carerecord/internal/store"
+	"carerecord/internal/store/sqlite"
+	"carerecord/internal/v2fhir"
+)
+
+func openApplier(t *testing.T) (*ingest.Applier, store.Store) {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return ingest.NewApplier(st, search.NewRegistry(search.FHIRPath)), st
+}
+
+func patientEntry(id, city, eventTime string) v2fhir.Entry {
+	return v2fhir.Entry{Op: v2fhir.OpUpsert, Type: "Patient", ID: id, EventTime: eventTime,
+		Resource: json.RawMessage(`{"resourceType":"Patient","id":"` + id + `","address":[{"city":"` + city + `"}]}`)}
+}
+
+func versions(t *testing.T, st store.Store, typ, id string) []store.Resource {
+	t.Helper()
+	vs, err := st.History(context.Background(), store.HistoryQuery{Type: typ, ID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vs
+}
+
+// A real ADT^A01 mapped by v2fhir goes in whole; the same message again
+// changes nothing; its patient is found by NHS number through the index.
+func TestApplyIdempotent(t *testing.T) {
+	raw, err := os.ReadFile("../v2fhir/testdata/adt_a01_admit.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgText, _, _ := strings.Cut(string(raw), "\n----")
+	msg, err := hl7.Parse([]byte(strings.ReplaceAll(strings.TrimSpace(msgText), "\n", "\r")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := v2fhir.Map(msg, v2fhir.Feed{Name: "test", Organisation: "RZZ", LocalSystem: "https://fhir.example-trust.nhs.uk/Id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, st := openApplier(t)
+	ctx := context.Background()
+	first, err := a.Apply(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Written != len(res.Entries) || first.Written < 5 {
+		t.Fatalf("first delivery: %+v for %d entries", first, len(res.Entries))
+	}
+	again, err := a.Apply(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Written != 0 || again.Superseded != 0 || again.Unchanged != len(res.Entries) {
+		t.Fatalf("second delivery: %+v, want all %d unchanged", again, len(res.Entries))
+	}
+	for _, e := range res.Entries {
+		if vs := versions(t, st, e.Type, e.ID); len(vs) != 1 {
+			t.Errorf("%s/%s has %d versions after two deliveries, want 1", e.Type, e.ID, len(vs))
+		}
+	}
+	ids, err := st.FindByToken(ctx, "Patient", "identifier", "https://fhir.nhs.uk/Id/nhs-number", "9990000018")
+	if err != nil || len(ids) != 1 || ids[0] != res.PatientID {
+		t.Errorf("patient by NHS number: %v, %v; want %s", ids, err, res.PatientID)
+	}
+}
+
+// A backloaded message about an older event is kept in history but does
+// not become current; a newer one does; the same event time again is
+// idempotent.
+func TestApplyEventTimeOrder(t *testing.T) {
+	a, st := openApplier(t)
+	ctx := context.Background()
+	apply := func(e v2fhir.Entry) ingest.Outcome {
+		t.Helper()
+		out, err := a.Apply(ctx, &v2fhir.Result{Entries: []v2fhir.Entry{e}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	city := func() string {
+		t.Helper()
+		r, err := st.Read(ctx, "Patient", "p")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Address []struct{ City string } `json:"address"`
+		}
+		json.Unmarshal(r.Body, &p)
+		return p.Address[0].City
+	}
+	if out := apply(patientEntry("p", "Leeds", "2024-03-01T10:00:00Z")); out.Written != 1 {
+		t.Fatalf("first: %+v", out)
+	}
+	if out := apply(patientEntry("p", "York", "2023-01-01T10:00:00Z")); out.Superseded != 1 || city() != "Leeds" {
+		t.Fatalf("older event: %+v, current city %s; want superseded and Leeds", out, city())
+	}
+	vs := versions(t, st, "Patient", "p")
+	if len(vs) != 3 || !strings.Contains(string(vs[1].Body), "York") {
+		t.Fatalf("history should hold the older fact between the two Leeds versions: %d versions", len(vs))
+	}
+	if out := apply(patientEntry("p", "Hull", "2024-06-01T00:00:00+01:00")); out.Written != 1 || city() != "Hull" {
+		t.Fatalf("newer event: %+v, city %s", out, city())
+	}
+	if out := apply(patientEntry("p", "Hull", "2024-06-01T00:00:00+01:00")); out.Unchanged != 1 {
+		t.Fatalf("same again: %+v", out)
+	}
+	// mark-status from a newer event changes the status; from an older one it
+	// is history only.
+	enc := v2fhir.Entry{Op: v2fhir.OpUpsert, Type: "Encounter", ID: "e", EventTime: "2024-03-01T10:00:00Z",
+		Resource: json.RawMessage(`{"resourceType":"Encounter","id":"e","status":"in-progress","class":{"code":"IMP"}}`)}
+	apply(enc)
+	if out := apply(v2fhir.Entry{Op: v2fhir.OpMarkStatus, Type: "Encounter", ID: "e", Status: "cancelled", EventTime: "2024-02-01T00:00:00Z"}); out.Superseded != 1 {
+		t.Fatalf("older cancel: %+v", out)
+	}
+	if out := apply(v2fhir.Entry{Op: v2fhir.OpMarkStatus, Type: "Encounter", ID: "e", Status: "finished", EventTime: "2024-03-05T00:00:00Z"}); out.Written != 1 {
+		t.Fatalf("newer status: %+v", out)
+	}
+	r, _ := st.Read(ctx, "Encounter", "e")
+	if !strings.Contains(string(r.Body), `"finished"`) || !strings.Contains(string(r.Body), ingest.EventTimeURL) {
+		t.Errorf("encounter after status changes: %s", r.Body)
+	}
+}
