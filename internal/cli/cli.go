@@ -123,7 +123,11 @@ func runServe(demo bool) func(context.Context, *env) error {
 		if len(e.args) > 0 {
 			return fmt.Errorf("unexpected arguments %q", e.args)
 		}
-		return server.Run(ctx, e.cfg, server.Options{Demo: demo, Out: e.stdout, Logger: e.log})
+		opts := server.Options{Demo: demo, Out: e.stdout, Logger: e.log}
+		if demo {
+			opts.DemoFeed = "127.0.0.1:2575"
+		}
+		return server.Run(ctx, e.cfg, opts)
 	}
 }
 

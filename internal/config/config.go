@@ -38,6 +38,41 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// Demo configures `carerecord demo`.
 	Demo Demo `yaml:"demo"`
+	// Feeds are the HL7 v2 feeds the integration engine listens for (MLLP);
+	// none by default. --mllp ADDR adds (or moves) the feed named "default".
+	Feeds []Feed `yaml:"feeds"`
+	// NATSURL selects an external NATS JetStream cluster for the queue
+	// ("nats://host:4222,..."); empty runs an embedded one in DataDir.
+	NATSURL string `yaml:"nats"`
+}
+
+// Feed is one inbound HL7 v2 feed: an MLLP listener and whose messages it
+// carries.
+type Feed struct {
+	// Name: letters, digits, - and _ (default "default").
+	Name string `yaml:"name"`
+	// MLLP is the listen address, host:port.
+	MLLP string `yaml:"mllp"`
+	// ODS is the sending organisation's ODS code: it scopes the feed's
+	// local identifiers and resource ids (default "RZZ", a made-up code).
+	ODS string `yaml:"ods"`
+	// LocalSystem is the base URI of the organisation's identifier systems
+	// (default urn:carerecord:local:<ODS>).
+	LocalSystem string `yaml:"local_system"`
+}
+
+// DefaultFeedODS is the organisation of a feed that names none.
+const DefaultFeedODS = "RZZ"
+
+// FeedDefaults returns f with its defaults filled in.
+func (f Feed) FeedDefaults() Feed {
+	if f.Name == "" {
+		f.Name = "default"
+	}
+	if f.ODS == "" {
+		f.ODS = DefaultFeedODS
+	}
+	return f
 }
 
 // Demo configures the synthetic population loaded by `carerecord demo`.
@@ -68,6 +103,8 @@ const (
 	EnvLogLevel     = "CARERECORD_LOG_LEVEL"
 	EnvPatients     = "CARERECORD_DEMO_PATIENTS"
 	EnvSeed         = "CARERECORD_DEMO_SEED"
+	EnvMLLP         = "CARERECORD_MLLP"
+	EnvNATS         = "CARERECORD_NATS"
 )
 
 // LoadFile overlays the YAML file at path onto c. Unknown keys are errors,
@@ -98,6 +135,10 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str(EnvPostgres, &c.PostgresDSN)
 	str(EnvPublicURL, &c.PublicURL)
 	str(EnvLogLevel, &c.LogLevel)
+	str(EnvNATS, &c.NATSURL)
+	if v := getenv(EnvMLLP); v != "" {
+		c.SetMLLP(v)
+	}
 	ints := []struct {
 		name string
 		set  func(int64)
@@ -147,6 +188,23 @@ func (c *Config) Validate() error {
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)
 	}
+	seen := map[string]bool{}
+	for _, f := range c.Feeds {
+		f = f.FeedDefaults()
+		if !validName(f.Name) {
+			errs = append(errs, fmt.Errorf("feeds: name %q: use letters, digits, - and _", f.Name))
+		}
+		if seen[f.Name] {
+			errs = append(errs, fmt.Errorf("feeds: %q is named twice", f.Name))
+		}
+		seen[f.Name] = true
+		if _, _, err := net.SplitHostPort(f.MLLP); err != nil {
+			errs = append(errs, fmt.Errorf("feeds: %s: mllp %q: want host:port", f.Name, f.MLLP))
+		}
+	}
+	if c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
+		errs = append(errs, errors.New("nats: want nats://host:port (several separated by commas)"))
+	}
 	if c.Demo.Patients < 0 || c.Demo.Patients > 10_000_000 {
 		errs = append(errs, fmt.Errorf("demo.patients %d: must be 0-10000000", c.Demo.Patients))
 	}
@@ -184,4 +242,28 @@ func (c *Config) Backend() string {
 		return "postgres"
 	}
 	return "sqlite"
+}
+
+// SetMLLP points the feed named "default" at addr, adding it when there is
+// none.
+func (c *Config) SetMLLP(addr string) {
+	for i := range c.Feeds {
+		if c.Feeds[i].FeedDefaults().Name == "default" {
+			c.Feeds[i].MLLP = addr
+			return
+		}
+	}
+	c.Feeds = append(c.Feeds, Feed{Name: "default", MLLP: addr})
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -24,7 +24,15 @@ func TestPrecedence(t *testing.T) {
 			return c.Listen == "127.0.0.1:8080" && c.DataDir == "./data" && c.Demo.Patients == 1000
 		}},
 		{"file over defaults", []string{"--config", file}, nil, func(c Config) bool {
-			return c.Listen == "127.0.0.1:9000" && c.Demo.Patients == 50 && c.LogLevel == "debug" && c.MaxBodyBytes == 64<<20
+			return c.Listen == "127.0.0.1:9000" && c.Demo.Patients == 50 && c.LogLevel == "debug" && c.MaxBodyBytes == 64<<20 &&
+				len(c.Feeds) == 1 && c.Feeds[0].ODS == "RRV" && c.NATSURL == "nats://127.0.0.1:4222"
+		}},
+		{"--mllp adds the default feed beside the file's", []string{"--config", file, "--mllp", "127.0.0.1:2600"}, nil, func(c Config) bool {
+			return len(c.Feeds) == 2 && c.Feeds[1].Name == "default" && c.Feeds[1].MLLP == "127.0.0.1:2600" &&
+				c.Feeds[1].FeedDefaults().ODS == DefaultFeedODS
+		}},
+		{"CARERECORD_MLLP moves the default feed", []string{"--mllp", "127.0.0.1:2600"}, map[string]string{EnvMLLP: "127.0.0.1:2700"}, func(c Config) bool {
+			return len(c.Feeds) == 1 && c.Feeds[0].MLLP == "127.0.0.1:2600"
 		}},
 		{"file from environment", nil, map[string]string{EnvConfig: file}, func(c Config) bool {
 			return c.Listen == "127.0.0.1:9000"
@@ -90,6 +98,9 @@ func TestBadFiles(t *testing.T) {
 		"public-url.bad.yml":   "public_url",
 		"patients.bad.yml":     "demo.patients",
 		"syntax.bad.yml":       "syntax.bad.yml",
+		"feed-name.bad.yml":    "feeds: name",
+		"feed-mllp.bad.yml":    "feeds: lab: mllp",
+		"nats.bad.yml":         "nats",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yml")
 	if len(files) != len(want) {

@@ -75,6 +75,11 @@ func bind(fs *flag.FlagSet, c *Config, set Set) {
 		fs.StringVar(&c.Listen, "listen", c.Listen, "HTTP listen address (env "+EnvListen+")")
 		fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL clients see, if not http://LISTEN (env "+EnvPublicURL+")")
 		fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", c.MaxBodyBytes, "largest accepted request body (env "+EnvMaxBodyBytes+")")
+		fs.Func("mllp", "listen for HL7 v2 over MLLP at host:port (the feed named default; env "+EnvMLLP+")", func(v string) error {
+			c.SetMLLP(v)
+			return nil
+		})
+		fs.StringVar(&c.NATSURL, "nats", c.NATSURL, "external NATS JetStream URL for the queue; empty: embedded in the data folder (env "+EnvNATS+")")
 	}
 	if set&DemoFlags != 0 {
 		fs.IntVar(&c.Demo.Patients, "patients", c.Demo.Patients, "synthetic patients to generate into an empty store (env "+EnvPatients+")")
@@ -90,6 +95,14 @@ func (c Config) String() string {
 	if dsn != "" {
 		dsn = redactDSN(dsn)
 	}
-	return fmt.Sprintf("listen: %s\ndata: %s\npostgres: %s\npublic_url: %s\nmax_body_bytes: %d\nlog_level: %s\ndemo:\n  patients: %d\n  seed: %d\nstore: %s\n",
+	out := fmt.Sprintf("listen: %s\ndata: %s\npostgres: %s\npublic_url: %s\nmax_body_bytes: %d\nlog_level: %s\ndemo:\n  patients: %d\n  seed: %d\nstore: %s\n",
 		c.Listen, c.DataDir, dsn, c.PublicURL, c.MaxBodyBytes, c.LogLevel, c.Demo.Patients, c.Demo.Seed, c.Backend())
+	if c.NATSURL != "" {
+		out += "nats: " + redactDSN(c.NATSURL) + "\n"
+	}
+	for _, f := range c.Feeds {
+		f = f.FeedDefaults()
+		out += fmt.Sprintf("feed: %s mllp %s ods %s\n", f.Name, f.MLLP, f.ODS)
+	}
+	return out
 }

@@ -54,6 +54,10 @@ type Options struct {
 	Out io.Writer
 	// Logger receives structured logs (nil: slog.Default()).
 	Logger *slog.Logger
+	// DemoFeed, when no feed is configured, is where the demo listens for
+	// HL7 v2 over MLLP (carerecord demo: 127.0.0.1:2575). Unlike a
+	// configured feed, an address already in use only costs a warning.
+	DemoFeed string
 }
 
 // Server is one running carerecord: a store, a listener and the handlers.
@@ -66,6 +70,8 @@ type Server struct {
 	baseURL  string // e.g. http://127.0.0.1:8080, no trailing slash
 	ready    chan struct{}
 	reg      *search.Registry // search parameters, shared by the API and the demo loader
+	engine   *engine          // the integration engine; nil when no feed is configured
+	demoFeed bool             // the only feed is Options.DemoFeed
 }
 
 // New opens the store and the listener; Serve starts answering. On error
@@ -94,6 +100,15 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	s.baseURL = strings.TrimSuffix(cfg.PublicURL, "/")
 	if s.baseURL == "" {
 		s.baseURL = "http://" + ln.Addr().String()
+	}
+	if len(cfg.Feeds) == 0 && opts.DemoFeed != "" {
+		s.cfg.SetMLLP(opts.DemoFeed)
+		s.demoFeed = true
+	}
+	if s.engine, err = s.openEngine(ctx); err != nil {
+		ln.Close()
+		st.Close()
+		return nil, err
 	}
 	s.http = &http.Server{
 		Handler:           s.routes(),
@@ -136,24 +151,30 @@ func (s *Server) routes() http.Handler {
 // demo is on, an empty store is filled before the ready line is printed.
 func (s *Server) Serve(ctx context.Context) error {
 	if _, err := fhirapi.LoadSearchParameters(ctx, s.store, s.reg, s.opts.Logger); err != nil {
-		s.listener.Close()
-		s.store.Close()
+		s.abandon()
 		return err
 	}
 	if err := s.reindexIfEmpty(ctx); err != nil {
-		s.listener.Close()
-		s.store.Close()
+		s.abandon()
 		return err
 	}
 	if s.opts.Demo {
 		if err := s.loadDemo(ctx); err != nil {
-			s.listener.Close()
-			s.store.Close()
+			s.abandon()
 			return err
 		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(s.listener) }()
+	var engineDone func()
+	if s.engine != nil {
+		ectx, stopEngine := context.WithCancel(ctx)
+		wg := s.engine.run(ectx, s)
+		engineDone = func() { stopEngine(); wg.Wait(); s.engine.close() }
+		for i, addr := range s.MLLPAddrs() {
+			fmt.Fprintf(s.opts.Out, "carerecord: feed %s: HL7 v2 over MLLP at %s\n", s.engine.feeds[i].Name, addr)
+		}
+	}
 	close(s.ready)
 	fmt.Fprintf(s.opts.Out, "carerecord: serving FHIR R4 at %s/fhir (store: %s)\n", s.baseURL, s.describeStore())
 	if s.opts.Demo {
@@ -170,6 +191,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	defer cancel()
 	if err := s.http.Shutdown(shutCtx); err != nil {
 		s.opts.Logger.Warn("shutdown", "err", err)
+	}
+	if engineDone != nil {
+		engineDone() // listeners and consumer stop before the store closes
 	}
 	closeErr := s.store.Close()
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
@@ -211,6 +235,10 @@ func (s *Server) printHints(ctx context.Context) {
 	}
 	fmt.Fprintf(w, "  bulk export:         curl -i -H 'Prefer: respond-async' '%s/fhir/$export?_type=Patient,Condition'\n", s.baseURL)
 	fmt.Fprintf(w, "  latest changes:      curl '%s/fhir/_history?_count=10'\n", s.baseURL)
+	if addrs := s.MLLPAddrs(); len(addrs) > 0 {
+		fmt.Fprintf(w, "  an HL7 v2 admission: go run ./cmd/carerecord send --to %s docs/examples/adt_a01.hl7\n", addrs[0])
+		fmt.Fprintf(w, "    then:              curl '%s/fhir/Patient?identifier=%s|9990000026&_revinclude=Encounter:patient'\n", s.baseURL, fhir.NHSNumberSystem)
+	}
 	fmt.Fprintf(w, "  stop with Ctrl-C; data stays in %s\n", s.cfg.DataDir)
 }
 
@@ -233,4 +261,13 @@ func (s *Server) reindexIfEmpty(ctx context.Context) error {
 	}
 	fmt.Fprintf(s.opts.Out, "carerecord: indexed %d resources\n", n)
 	return nil
+}
+
+// abandon closes what New opened, when Serve fails before serving.
+func (s *Server) abandon() {
+	s.listener.Close()
+	if s.engine != nil {
+		s.engine.close()
+	}
+	s.store.Close()
 }
