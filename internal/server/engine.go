@@ -27,6 +27,7 @@ type engine struct {
 	lns    []net.Listener
 	apply  *ingest.Applier
 	byName map[string]v2fhir.Feed // mapping settings by feed name
+	beat   heartbeat
 }
 
 // openEngine opens the queue and the feeds' listeners; nil when no feed is
@@ -92,8 +93,14 @@ func (e *engine) run(ctx context.Context, s *Server) *sync.WaitGroup {
 	return &wg
 }
 
-// handle maps and applies one queued message.
+// handle maps and applies one queued message, noting the feed's heartbeat.
 func (e *engine) handle(ctx context.Context, d queue.Delivery) error {
+	err := e.handle1(ctx, d)
+	e.beat.note(d.Feed, err)
+	return err
+}
+
+func (e *engine) handle1(ctx context.Context, d queue.Delivery) error {
 	feed, ok := e.byName[d.Feed]
 	if !ok {
 		return queue.Permanent(fmt.Errorf("no feed named %q is configured", d.Feed))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -64,5 +65,74 @@ func TestMLLPFeedIntoTheRecord(t *testing.T) {
 			t.Fatalf("the admission did not reach the record: %v", types)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// A message that cannot be mapped (no PID) is acknowledged, since it was
+// queued, and lands in the dead-letter store with where it failed; fixed
+// and reprocessed through the operator endpoints, it reaches the record.
+func TestDeadLetterFixAndReprocess(t *testing.T) {
+	srv := servertest.Start(t, servertest.WithConfig(func(c *config.Config) { c.SetMLLP("127.0.0.1:0") }))
+	broken := "MSH|^~\\&|PAS|RZZ|CARERECORD|ICS|20240312093000||ADT^A01^ADT_A01|DL01|P|2.4|||AL|NE\rEVN|A01|20240312093000\rPV1|1|I|WARD7\r"
+	if sum, err := ingest.Send(context.Background(), srv.Server.MLLPAddrs()[0], slices.Values([][]byte{[]byte(broken)}), ingest.SendOptions{}); err != nil || sum.Accepted != 1 {
+		t.Fatalf("send: %+v, %v", sum, err)
+	}
+	var dls []struct {
+		ID       uint64 `json:"id"`
+		Feed     string `json:"feed"`
+		Location string `json:"location"`
+		Error    string `json:"error"`
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(dls) == 0 {
+		getJSON(t, srv.URL()+"/engine/dead-letters", &dls)
+		if time.Now().After(deadline) {
+			t.Fatal("the unmappable message never reached the dead-letter store")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if dls[0].Feed != "default" || dls[0].Location != "PID" || !strings.Contains(dls[0].Error, "PID") {
+		t.Fatalf("dead letter: %+v", dls[0])
+	}
+	var status struct {
+		Feeds []struct {
+			Name        string `json:"name"`
+			DeadLetters uint64 `json:"deadLetters"`
+		} `json:"feeds"`
+	}
+	getJSON(t, srv.URL()+"/engine/status", &status)
+	if len(status.Feeds) != 1 || status.Feeds[0].DeadLetters != 1 {
+		t.Errorf("status: %+v", status)
+	}
+	fixed := strings.Replace(broken, "PV1|", "PID|1||RZZ100009^^^RZZMRN^MR~9990000034^^^NHS^NH||JONES^SAM||19900101|M\rPV1|", 1)
+	resp, err := http.Post(srv.URL()+"/engine/dead-letters/"+strconv.FormatUint(dls[0].ID, 10)+"/reprocess", "application/hl7-v2", strings.NewReader(fixed))
+	if err != nil || resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("reprocess: %v %v", resp.Status, err)
+	}
+	resp.Body.Close()
+	for {
+		var b struct {
+			Total int `json:"total"`
+		}
+		getJSON(t, srv.FHIR+"/Patient?identifier="+url.QueryEscape("https://fhir.nhs.uk/Id/nhs-number|9990000034"), &b)
+		if b.Total == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the fixed message did not reach the record")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getJSON(t *testing.T, u string, v any) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		t.Fatalf("%s: %v", u, err)
 	}
 }

@@ -136,6 +136,7 @@ func (s *Server) routes() http.Handler {
 		Version:      Version,
 		Registry:     s.reg,
 	})
+	s.engineRoutes(mux)
 	mux.Handle("/fhir/", http.StripPrefix("/fhir", api))
 	mux.Handle("/fhir", http.StripPrefix("/fhir", api))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

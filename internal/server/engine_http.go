@@ -1,0 +1,240 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"carerecord/internal/queue"
+)
+
+// The integration engine's operator endpoints, beside the FHIR API:
+//
+//	GET    /engine/status                       feeds, heartbeats, backlog per partition, dead-letter count
+//	GET    /engine/dead-letters?feed=F&after=N  dead letters (metadata only)
+//	GET    /engine/dead-letters/{id}            one, with the raw message
+//	POST   /engine/dead-letters/{id}/reprocess  queue it again (a body replaces the message: the fix)
+//	DELETE /engine/dead-letters/{id}            discard it
+//
+// Dead letters hold patient data; until the access issue puts these
+// behind the operator role they are served on the same address as the API,
+// which is loopback by default.
+
+// heartbeat records each feed's last applied and last failed message.
+type heartbeat struct {
+	mu      sync.Mutex
+	applied map[string]time.Time
+	failed  map[string]time.Time
+	counts  map[string][2]int64 // applied, failed
+}
+
+func (h *heartbeat) note(feed string, err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.applied == nil {
+		h.applied, h.failed, h.counts = map[string]time.Time{}, map[string]time.Time{}, map[string][2]int64{}
+	}
+	c := h.counts[feed]
+	if err == nil {
+		h.applied[feed] = time.Now().UTC()
+		c[0]++
+	} else {
+		h.failed[feed] = time.Now().UTC()
+		c[1]++
+	}
+	h.counts[feed] = c
+}
+
+type feedStatus struct {
+	Name        string     `json:"name"`
+	MLLP        string     `json:"mllp"`
+	ODS         string     `json:"ods"`
+	Applied     int64      `json:"applied"`
+	Failed      int64      `json:"failedAttempts"`
+	LastApplied *time.Time `json:"lastApplied,omitempty"`
+	LastFailed  *time.Time `json:"lastFailed,omitempty"`
+	Waiting     uint64     `json:"waiting"`
+	DeadLetters uint64     `json:"deadLetters"`
+}
+
+func (s *Server) engineRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /engine/status", s.engineStatus)
+	mux.HandleFunc("GET /engine/dead-letters", s.deadLetters)
+	mux.HandleFunc("GET /engine/dead-letters/{id}", s.deadLetter)
+	mux.HandleFunc("POST /engine/dead-letters/{id}/reprocess", s.reprocess)
+	mux.HandleFunc("DELETE /engine/dead-letters/{id}", s.discard)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) engineOr404(w http.ResponseWriter) *engine {
+	if s.engine == nil {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no HL7 v2 feed is configured (serve --mllp HOST:PORT)"})
+	}
+	return s.engine
+}
+
+func (s *Server) engineStatus(w http.ResponseWriter, r *http.Request) {
+	e := s.engineOr404(w)
+	if e == nil {
+		return
+	}
+	st, err := e.q.Stats(r.Context())
+	if err != nil {
+		s.opts.Logger.Error("engine status", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the queue is not answering"})
+		return
+	}
+	out := struct {
+		Feeds       []feedStatus `json:"feeds"`
+		Live        []uint64     `json:"liveWaitingByPartition"`
+		Bulk        []uint64     `json:"bulkWaitingByPartition"`
+		DeadLetters uint64       `json:"deadLetters"`
+		QueueFull   bool         `json:"queueFull"`
+	}{Live: st.Live.ByPartition, Bulk: st.Bulk.ByPartition, DeadLetters: st.DeadLetters.Messages,
+		QueueFull: st.Live.Full() || st.Bulk.Full() || st.DeadLetters.Full()}
+	e.beat.mu.Lock()
+	for i, f := range e.feeds {
+		fs := feedStatus{Name: f.Name, MLLP: e.lns[i].Addr().String(), ODS: f.ODS,
+			Waiting: st.Live.ByFeed[f.Name] + st.Bulk.ByFeed[f.Name], DeadLetters: st.DeadLetters.ByFeed[f.Name]}
+		c := e.beat.counts[f.Name]
+		fs.Applied, fs.Failed = c[0], c[1]
+		if t, ok := e.beat.applied[f.Name]; ok {
+			fs.LastApplied = &t
+		}
+		if t, ok := e.beat.failed[f.Name]; ok {
+			fs.LastFailed = &t
+		}
+		out.Feeds = append(out.Feeds, fs)
+	}
+	e.beat.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+type deadLetterJSON struct {
+	ID        uint64    `json:"id"`
+	Feed      string    `json:"feed"`
+	ControlID string    `json:"controlId"`
+	Lane      string    `json:"lane"`
+	Error     string    `json:"error"`
+	Location  string    `json:"location,omitempty"`
+	Attempts  int       `json:"attempts"`
+	Queued    time.Time `json:"queued"`
+	Failed    time.Time `json:"failed"`
+	Message   string    `json:"message,omitempty"`
+}
+
+func toJSON(d queue.DeadLetter, withBody bool) deadLetterJSON {
+	out := deadLetterJSON{ID: d.ID, Feed: d.Message.Feed, ControlID: d.Message.ID, Lane: d.Lane.String(),
+		Error: d.Error, Location: d.Location, Attempts: d.Attempts, Queued: d.Queued, Failed: d.Failed}
+	if withBody {
+		out.Message = string(d.Message.Body)
+	}
+	return out
+}
+
+func (s *Server) deadLetters(w http.ResponseWriter, r *http.Request) {
+	e := s.engineOr404(w)
+	if e == nil {
+		return
+	}
+	f := queue.DeadLetterFilter{Feed: r.URL.Query().Get("feed")}
+	if a := r.URL.Query().Get("after"); a != "" {
+		n, err := strconv.ParseUint(a, 10, 64)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "after: want a dead-letter id"})
+			return
+		}
+		f.After = n
+	}
+	ds, err := e.q.DeadLetters(r.Context(), f)
+	if err != nil {
+		s.engineError(w, err)
+		return
+	}
+	out := make([]deadLetterJSON, 0, len(ds))
+	for _, d := range ds {
+		out = append(out, toJSON(d, false))
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) deadLetterID(w http.ResponseWriter, r *http.Request) (*engine, uint64, bool) {
+	e := s.engineOr404(w)
+	if e == nil {
+		return nil, 0, false
+	}
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "want a dead-letter id"})
+		return nil, 0, false
+	}
+	return e, id, true
+}
+
+func (s *Server) deadLetter(w http.ResponseWriter, r *http.Request) {
+	e, id, ok := s.deadLetterID(w, r)
+	if !ok {
+		return
+	}
+	d, err := e.q.DeadLetter(r.Context(), id)
+	if err != nil {
+		s.engineError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, toJSON(d, true))
+}
+
+func (s *Server) reprocess(w http.ResponseWriter, r *http.Request) {
+	e, id, ok := s.deadLetterID(w, r)
+	if !ok {
+		return
+	}
+	fixed, err := io.ReadAll(http.MaxBytesReader(w, r.Body, queue.MaxMessageBytes))
+	if err != nil {
+		writeJSON(w, http.StatusRequestEntityTooLarge, map[string]string{"error": "the fixed message is too large"})
+		return
+	}
+	if len(fixed) == 0 {
+		fixed = nil
+	}
+	if err := e.q.Reprocess(r.Context(), id, fixed); err != nil {
+		s.engineError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"reprocessing": id})
+}
+
+func (s *Server) discard(w http.ResponseWriter, r *http.Request) {
+	e, id, ok := s.deadLetterID(w, r)
+	if !ok {
+		return
+	}
+	if err := e.q.Discard(r.Context(), id); err != nil {
+		s.engineError(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// engineError answers a queue error without its detail (which may quote
+// the message) unless it is a not-found or invalid request.
+func (s *Server) engineError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, queue.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such dead letter"})
+	case errors.Is(err, queue.ErrInvalid):
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "the message cannot be queued as given"})
+	default:
+		s.opts.Logger.Error("engine", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "the queue is not answering"})
+	}
+}
