@@ -125,7 +125,7 @@ func TestDeadLetterFixAndReprocess(t *testing.T) {
 	}
 }
 
-func getJSON(t *testing.T, u string, v any) {
+func getJSON(t testing.TB, u string, v any) {
 	t.Helper()
 	resp, err := http.Get(u)
 	if err != nil {
