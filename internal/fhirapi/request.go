@@ -49,7 +49,17 @@ func (a *api) readResourceBody(w http.ResponseWriter, r *http.Request) ([]byte, 
 	return a.readBody(w, r)
 }
 
+// readBody reads a body that must not be empty.
 func (a *api) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body, err := a.readRaw(w, r)
+	if err == nil && len(bytes.TrimSpace(body)) == 0 {
+		return nil, newError(http.StatusBadRequest, "required", "", "the request body is empty")
+	}
+	return body, err
+}
+
+// readRaw reads the body within the size limit.
+func (a *api) readRaw(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	var buf bytes.Buffer
 	if n := r.ContentLength; n > 0 && n <= a.maxBody {
 		// One allocation of the declared size (plus the room ReadFrom
@@ -65,9 +75,6 @@ func (a *api) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 			return nil, err
 		}
 		return nil, newError(http.StatusBadRequest, "structure", "", "could not read the request body")
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, newError(http.StatusBadRequest, "required", "", "the request body is empty")
 	}
 	return body, nil
 }

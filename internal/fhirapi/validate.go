@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
@@ -106,16 +105,9 @@ func (req *validateRequest) readQuery(r *http.Request) error {
 // readOptionalBody reads a POST body that may be empty (mode=delete needs
 // no resource). A non-empty body must be FHIR JSON.
 func (a *api) readOptionalBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, a.maxBody))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, err
-		}
-		return nil, newError(http.StatusBadRequest, "structure", "", "could not read the request body")
-	}
-	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, nil
+	body, err := a.readRaw(w, r)
+	if err != nil || len(bytes.TrimSpace(body)) == 0 {
+		return nil, err
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSONMedia(ct) {
 		return nil, newError(http.StatusUnsupportedMediaType, "not-supported", "",

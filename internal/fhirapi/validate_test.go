@@ -10,11 +10,6 @@ import (
 	"carerecord/internal/fhir"
 )
 
-func newValidateServer(t testing.TB) *testServer {
-	t.Helper()
-	return newTestServer(t)
-}
-
 // issueWith returns the first issue with the severity, code and (when
 // given) expression, failing the test if there is none.
 func issueWith(t *testing.T, issues []fhir.Issue, severity, code, expression string) fhir.Issue {
@@ -62,7 +57,7 @@ func parameters(resource string, params ...string) string {
 }
 
 func TestValidateFindings(t *testing.T) {
-	s := newValidateServer(t)
+	s := newTestServer(t)
 	tests := []struct {
 		name, path, body string
 		code, expression string // the error issue expected
@@ -122,7 +117,7 @@ func TestValidateFindings(t *testing.T) {
 }
 
 func TestValidateAllOK(t *testing.T) {
-	s := newValidateServer(t)
+	s := newTestServer(t)
 	s.do("PUT", "/Patient/p1", patient("p1", nhs1, "Walker")).want(t, http.StatusCreated)
 	tests := []struct{ name, method, path, body string }{
 		{"type", "POST", "/Patient/$validate", patient("", nhs1, "Walker")},
@@ -157,7 +152,7 @@ func TestValidateAllOK(t *testing.T) {
 }
 
 func TestValidateProfiles(t *testing.T) {
-	s := newValidateServer(t)
+	s := newTestServer(t)
 	body := func(profile string) string { return parameters(patient("", nhs1, "Walker"), "profile", profile) }
 
 	t.Run("unknown profile is a warning, not a pass", func(t *testing.T) {
@@ -199,7 +194,7 @@ func TestValidateProfiles(t *testing.T) {
 }
 
 func TestValidateInstanceNotThere(t *testing.T) {
-	s := newValidateServer(t)
+	s := newTestServer(t)
 	s.do("PUT", "/Patient/gone", patient("gone", nhs1, "Walker")).want(t, http.StatusCreated)
 	s.do("DELETE", "/Patient/gone", "").want(t, http.StatusNoContent)
 	tests := []struct {
@@ -222,7 +217,7 @@ func TestValidateInstanceNotThere(t *testing.T) {
 }
 
 func TestValidateBadRequests(t *testing.T) {
-	s := newValidateServer(t)
+	s := newTestServer(t)
 	valid := patient("", nhs1, "Walker")
 	tests := []struct {
 		name, method, path, body string
@@ -284,7 +279,7 @@ func FuzzValidate(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	s := newValidateServer(f)
+	s := newTestServer(f)
 	f.Fuzz(func(t *testing.T, body []byte) {
 		req := httptest.NewRequest("POST", "/Patient/p1/$validate", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/fhir+json")
