@@ -191,7 +191,7 @@ func (c *Config) Validate() error {
 	seen := map[string]bool{}
 	for _, f := range c.Feeds {
 		f = f.FeedDefaults()
-		if !validName(f.Name) {
+		if !ValidFeedName(f.Name) {
 			errs = append(errs, fmt.Errorf("feeds: name %q: use letters, digits, - and _", f.Name))
 		}
 		if seen[f.Name] {
@@ -256,7 +256,9 @@ func (c *Config) SetMLLP(addr string) {
 	c.Feeds = append(c.Feeds, Feed{Name: "default", MLLP: addr})
 }
 
-func validName(s string) bool {
+// ValidFeedName reports whether s can name a feed: letters, digits, - and
+// _ (a feed's name is a token of the queue's subjects).
+func ValidFeedName(s string) bool {
 	if s == "" {
 		return false
 	}

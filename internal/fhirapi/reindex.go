@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -59,9 +57,16 @@ func Reindex(ctx context.Context, st store.Store, reg *search.Registry, types []
 			if len(rs) == 0 {
 				break
 			}
-			xs, err := extractAll(reg, rs)
-			if err != nil {
+			puts := make([]store.Put, len(rs))
+			for i, r := range rs {
+				puts[i] = store.Put{Type: r.Type, ID: r.ID, Body: r.Body}
+			}
+			if err := IndexEach(reg, puts, false); err != nil {
 				return done, err
+			}
+			xs := make([]*search.Index, len(puts))
+			for i := range puts {
+				xs[i] = puts[i].Index
 			}
 			n, err := rx.Reindex(ctx, rs, xs)
 			if err != nil {
@@ -80,24 +85,23 @@ func Reindex(ctx context.Context, st store.Store, reg *search.Registry, types []
 	return done, nil
 }
 
-// extractAll extracts the index of each resource on every core.
-func extractAll(reg *search.Registry, rs []store.Resource) ([]*search.Index, error) {
-	xs := make([]*search.Index, len(rs))
-	workers := runtime.GOMAXPROCS(0)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(rs); i += workers {
-				x, err := Index(reg, rs[i].Type, rs[i].Body)
-				if err != nil {
-					errs[w] = fmt.Errorf("%s/%s: %w", rs[i].Type, rs[i].ID, err)
-					return
-				}
-				xs[i] = x
+// IndexEach sets the search index of each Put, on every core (the
+// parallel of Bundle entries), first validating its body as the API would
+// when validate is set. It is for loaders that write around the API (the
+// demo population) and for reindexing.
+func IndexEach(reg *search.Registry, puts []store.Put, validate bool) error {
+	errs := make([]error, len(puts))
+	parallel(len(puts), func(i int) {
+		p := &puts[i]
+		if validate {
+			if _, err := fhir.Validate(p.Body); err != nil {
+				errs[i] = fmt.Errorf("%s/%s is invalid: %w", p.Type, p.ID, err)
+				return
 			}
-		})
-	}
-	wg.Wait()
-	return xs, errors.Join(errs...)
+		}
+		if p.Index, errs[i] = Index(reg, p.Type, p.Body); errs[i] != nil {
+			errs[i] = fmt.Errorf("%s/%s: %w", p.Type, p.ID, errs[i])
+		}
+	})
+	return errors.Join(errs...)
 }

@@ -30,8 +30,8 @@
 // time (see Applier). The queue consumer that calls it from `carerecord
 // serve` is not wired yet.
 //
-// Package ingest is layer 4: it imports hl7, mllp, queue, v2fhir, search
-// and store, and only server and the command line import it.
+// Package ingest is layer 4: it imports config, hl7, mllp, queue, v2fhir,
+// search and store, and only server and the command line import it.
 package ingest
 
 import (
@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"time"
 
+	"carerecord/internal/config"
 	"carerecord/internal/queue"
 )
 
@@ -82,7 +83,7 @@ var ErrConfig = errors.New("ingest: invalid feed configuration")
 
 // withDefaults returns c with its zero values defaulted, or an error.
 func (c FeedConfig) withDefaults() (FeedConfig, error) {
-	if !validFeedName(c.Name) {
+	if !config.ValidFeedName(c.Name) {
 		return c, fmt.Errorf("%w: feed name %q: use letters, digits, - and _", ErrConfig, c.Name)
 	}
 	if c.MaxFrameBytes < 0 || c.IdleTimeout < 0 || c.MaxConns < 0 {
@@ -101,18 +102,6 @@ func (c FeedConfig) withDefaults() (FeedConfig, error) {
 		c.MaxConns = DefaultMaxConns
 	}
 	return c, nil
-}
-
-func validFeedName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
 }
 
 // Queue is what a listener needs of the queue; *queue.Queue has it.

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"runtime"
-	"sync"
 	"time"
 
 	"carerecord/internal/fhir"
@@ -51,9 +49,8 @@ func (s *Server) loadDemo(ctx context.Context) error {
 // and active medication requests when the store can search, so that every
 // example finds something; otherwise an early one in the change feed. It
 // looks at a bounded number of changes and returns "" when none is found.
-func examplePatient(ctx context.Context, st store.Store) (id, nhs string) {
+func examplePatient(ctx context.Context, st store.Store, reg *search.Registry) (id, nhs string) {
 	if sr, ok := st.(store.Searcher); ok {
-		reg := search.NewRegistry(nil)
 		q, _, err := search.Parse(reg, "Patient", url.Values{
 			"_has:Condition:patient:clinical-status": {"active"},
 			"_has:MedicationRequest:patient:status":  {"active"},
@@ -62,7 +59,7 @@ func examplePatient(ctx context.Context, st store.Store) (id, nhs string) {
 			"_count":                                 {"1"},
 		}, true)
 		if err == nil {
-			if page, err := sr.Search(ctx, q, store.SearchOptions{}); err == nil && len(page.Matches) == 1 {
+			if page, err := sr.Search(ctx, q, store.SearchOptions{Registry: reg}); err == nil && len(page.Matches) == 1 {
 				r := page.Matches[0]
 				for _, ident := range fhir.Identifiers(r.Body) {
 					if ident.System == fhir.NHSNumberSystem {
@@ -120,8 +117,8 @@ func LoadSynthetic(ctx context.Context, st store.Store, reg *search.Registry, op
 		if len(batch) == 0 {
 			return nil
 		}
-		if err := indexAll(reg, batch); err != nil {
-			return err
+		if err := fhirapi.IndexEach(reg, batch, true); err != nil {
+			return fmt.Errorf("demo: generated resource: %w", err)
 		}
 		if err := wait(); err != nil {
 			return err
@@ -156,30 +153,4 @@ func LoadSynthetic(ctx context.Context, st store.Store, reg *search.Registry, op
 		err = flush()
 	}
 	return total, errors.Join(err, wait())
-}
-
-// indexAll validates each Put's body and sets its Index, on every core.
-func indexAll(reg *search.Registry, puts []store.Put) error {
-	workers := runtime.GOMAXPROCS(0)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < len(puts); i += workers {
-				p := &puts[i]
-				if _, err := fhir.Validate(p.Body); err != nil {
-					errs[w] = fmt.Errorf("demo: generated %s/%s is invalid: %w", p.Type, p.ID, err)
-					return
-				}
-				x, err := fhirapi.Index(reg, p.Type, p.Body)
-				if err != nil {
-					errs[w] = fmt.Errorf("demo: %w", err)
-					return
-				}
-				p.Index = x
-			}
-		})
-	}
-	wg.Wait()
-	return errors.Join(errs...)
 }

@@ -22,7 +22,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	if st, ok := s.store.(store.Stats); ok {
 		data.Resources, _, _ = st.Count(r.Context())
 	}
-	data.ExampleID, data.Example = examplePatient(r.Context(), s.store)
+	data.ExampleID, data.Example = examplePatient(r.Context(), s.store, s.reg)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'unsafe-inline'")
 	if err := homePage.Execute(w, data); err != nil {

@@ -228,7 +228,7 @@ func (s *Server) printHints(ctx context.Context) {
 	w := s.opts.Out
 	fmt.Fprintf(w, "  home page:           %s/\n", s.baseURL)
 	fmt.Fprintf(w, "  capability:          curl %s/fhir/metadata\n", s.baseURL)
-	if id, nhs := examplePatient(ctx, s.store); id != "" {
+	if id, nhs := examplePatient(ctx, s.store, s.reg); id != "" {
 		fmt.Fprintf(w, "  a patient:           curl %s/fhir/Patient/%s\n", s.baseURL, id)
 		fmt.Fprintf(w, "  by NHS number:       curl '%s/fhir/Patient?identifier=%s|%s'\n", s.baseURL, fhir.NHSNumberSystem, nhs)
 		fmt.Fprintf(w, "  vital signs:         curl '%s/fhir/Observation?patient=Patient/%s&category=vital-signs&_sort=-date&_count=50'\n", s.baseURL, id)

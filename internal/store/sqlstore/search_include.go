@@ -21,25 +21,20 @@ func (s *Store) includes(ctx context.Context, q *search.Query, page *store.Page,
 	frontier := page.Matches
 	for round := 0; len(frontier) > 0 && round < 4; round++ {
 		var added []store.Resource
-		for _, inc := range q.Include {
-			if round > 0 && !inc.Iterate {
-				continue
+		for _, list := range []struct {
+			incs []search.Include
+			rev  bool
+		}{{q.Include, false}, {q.RevInclude, true}} {
+			for _, inc := range list.incs {
+				if round > 0 && !inc.Iterate {
+					continue
+				}
+				got, err := s.include(ctx, inc, frontier, list.rev)
+				if err != nil {
+					return err
+				}
+				added = append(added, got...)
 			}
-			got, err := s.include(ctx, inc, frontier, false)
-			if err != nil {
-				return err
-			}
-			added = append(added, got...)
-		}
-		for _, inc := range q.RevInclude {
-			if round > 0 && !inc.Iterate {
-				continue
-			}
-			got, err := s.include(ctx, inc, frontier, true)
-			if err != nil {
-				return err
-			}
-			added = append(added, got...)
 		}
 		frontier = frontier[:0:0]
 		for _, r := range added {
