@@ -1,5 +1,7 @@
 package v2fhir
 
+import "strings"
+
 // orderKey is an order's key: ORC-2 placer, else ORC-3 filler.
 func orderKey(orc seg) string {
 	if k := orc.f(2); k != "" {
@@ -50,22 +52,44 @@ func (m *mapper) route(after seg) *object {
 	return nil
 }
 
+// pharmacyOrders checks the segments every pharmacy message needs (MSH,
+// EVN or MSH-7, PID, and at least one name segment) and returns each ORC
+// with its name segment.
+func (m *mapper) pharmacyOrders(name string) ([][2]seg, error) {
+	if _, err := m.common(); err != nil {
+		return nil, err
+	}
+	if _, err := m.need(name); err != nil {
+		return nil, err
+	}
+	return m.orders(name), nil
+}
+
+// orderKeyOr is the order's key: ORC-2 (or ORC-3, see orderKey), else
+// field fallback of s when fallback > 0; a missing key is an error at
+// ORC-2.
+func orderKeyOr(orc, s seg, fallback int) (string, error) {
+	key := orderKey(orc)
+	if key == "" && fallback > 0 {
+		key = s.f(fallback)
+	}
+	if key == "" {
+		return "", &Error{"ORC-2", ErrMissingField}
+	}
+	return key, nil
+}
+
 // rde maps RDE^O11 to MedicationRequests.
 func (m *mapper) rde() error {
-	if _, err := m.common(); err != nil {
+	ps, err := m.pharmacyOrders("RXE")
+	if err != nil {
 		return err
 	}
-	if _, err := m.need("RXE"); err != nil {
-		return err
-	}
-	for _, p := range m.orders("RXE") {
+	for _, p := range ps {
 		orc, rxe := p[0], p[1]
-		key := orderKey(orc)
-		if key == "" {
-			key = rxe.f(15)
-		}
-		if key == "" {
-			return &Error{"ORC-2", ErrMissingField}
+		key, err := orderKeyOr(orc, rxe, 15)
+		if err != nil {
+			return err
 		}
 		id := m.id("MedicationRequest", key)
 		r := resource("MedicationRequest", id)
@@ -99,7 +123,7 @@ func (m *mapper) rde() error {
 				text = append(text, t)
 			}
 		}
-		di := obj("text", joinLines(text), "route", m.route(rxe))
+		di := obj("text", strings.Join(text, "\n"), "route", m.route(rxe))
 		if d := m.dose(rxe, 3, 5); d != nil {
 			di.set("doseAndRate", []*object{obj("doseQuantity", d)})
 		}
@@ -112,33 +136,17 @@ func (m *mapper) rde() error {
 	return nil
 }
 
-func joinLines(ss []string) string {
-	out := ""
-	for i, s := range ss {
-		if i > 0 {
-			out += "\n"
-		}
-		out += s
-	}
-	return out
-}
-
 // rds maps RDS^O13 to MedicationDispenses.
 func (m *mapper) rds() error {
-	if _, err := m.common(); err != nil {
+	ps, err := m.pharmacyOrders("RXD")
+	if err != nil {
 		return err
 	}
-	if _, err := m.need("RXD"); err != nil {
-		return err
-	}
-	for _, p := range m.orders("RXD") {
+	for _, p := range ps {
 		orc, rxd := p[0], p[1]
-		key := orderKey(orc)
-		if key == "" {
-			key = rxd.f(7)
-		}
-		if key == "" {
-			return &Error{"ORC-2", ErrMissingField}
+		key, err := orderKeyOr(orc, rxd, 7)
+		if err != nil {
+			return err
 		}
 		id := m.id("MedicationDispense", key, rxd.f(1))
 		d := resource("MedicationDispense", id).set("status", "completed")
@@ -170,17 +178,15 @@ func administered(code string) string {
 
 // ras maps RAS^O17 to MedicationAdministrations.
 func (m *mapper) ras() error {
-	if _, err := m.common(); err != nil {
+	ps, err := m.pharmacyOrders("RXA")
+	if err != nil {
 		return err
 	}
-	if _, err := m.need("RXA"); err != nil {
-		return err
-	}
-	for _, p := range m.orders("RXA") {
+	for _, p := range ps {
 		orc, rxa := p[0], p[1]
-		key := orderKey(orc)
-		if key == "" {
-			return &Error{"ORC-2", ErrMissingField}
+		key, err := orderKeyOr(orc, rxa, 0)
+		if err != nil {
+			return err
 		}
 		id := m.id("MedicationAdministration", key, rxa.f(1), rxa.f(2))
 		a := resource("MedicationAdministration", id).set("status", administered(rxa.f(20)))
@@ -207,13 +213,11 @@ func (m *mapper) ras() error {
 
 // vxu maps VXU^V04 to Immunizations.
 func (m *mapper) vxu() error {
-	if _, err := m.common(); err != nil {
+	ps, err := m.pharmacyOrders("RXA")
+	if err != nil {
 		return err
 	}
-	if _, err := m.need("RXA"); err != nil {
-		return err
-	}
-	for _, p := range m.orders("RXA") {
+	for _, p := range ps {
 		orc, rxa := p[0], p[1]
 		vaccine := m.cwe(rxa.fld(5, 1))
 		if vaccine.empty() {
