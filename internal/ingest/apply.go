@@ -26,8 +26,8 @@ type Outcome struct {
 }
 
 // Applier writes mapped HL7 v2 messages (v2fhir.Result) into the record,
-// each message in one transaction, so that a message is applied whole or
-// not at all. It is what the queue's consumer calls for each message.
+// each message (or batch of messages) in one transaction, so that a message
+// is applied whole or not at all. It is what the queue's consumer calls.
 //
 //   - Idempotent: an entry whose resource (with its event time) equals the
 //     stored current version writes nothing, so a message delivered twice,
@@ -51,29 +51,41 @@ func NewApplier(st store.Store, reg *search.Registry) *Applier {
 	return &Applier{st: st, reg: reg}
 }
 
-// Apply writes r. A Write function may run more than once, so it counts
-// into a fresh Outcome each time.
+// Apply writes r in one transaction.
 func (a *Applier) Apply(ctx context.Context, r *v2fhir.Result) (Outcome, error) {
+	return a.ApplyAll(ctx, []*v2fhir.Result{r})
+}
+
+// ApplyAll writes several messages' results, in order, in one transaction:
+// all or none. The queue's consumer applies each partition's waiting
+// messages this way, so a busy feed pays for one commit per batch instead
+// of one per message. The search index is extracted before the
+// transaction opens, so the writer is held only for the writes.
+func (a *Applier) ApplyAll(ctx context.Context, rs []*v2fhir.Result) (Outcome, error) {
 	type prepared struct {
 		e    v2fhir.Entry
 		body []byte
 		x    *search.Index
 	}
-	entries := make([]prepared, 0, len(r.Entries))
-	for _, e := range r.Entries {
-		p := prepared{e: e}
-		if len(e.Resource) > 0 {
-			body, err := withEventTime(e.Resource, e.EventTime)
-			if err != nil {
-				return Outcome{}, fmt.Errorf("ingest: %s/%s: %w", e.Type, e.ID, err)
+	var entries []prepared
+	for _, r := range rs {
+		for _, e := range r.Entries {
+			p := prepared{e: e}
+			if len(e.Resource) > 0 {
+				body, err := withEventTime(e.Resource, e.EventTime)
+				if err != nil {
+					return Outcome{}, fmt.Errorf("ingest: %s/%s: %w", e.Type, e.ID, err)
+				}
+				if p.x, err = a.reg.Extract(e.Type, body); err != nil {
+					return Outcome{}, fmt.Errorf("ingest: index %s/%s: %w", e.Type, e.ID, err)
+				}
+				p.body = body
 			}
-			if p.x, err = a.reg.Extract(e.Type, body); err != nil {
-				return Outcome{}, fmt.Errorf("ingest: index %s/%s: %w", e.Type, e.ID, err)
-			}
-			p.body = body
+			entries = append(entries, p)
 		}
-		entries = append(entries, p)
 	}
+	// A Write function may run more than once, so it counts into a fresh
+	// Outcome each time.
 	var out Outcome
 	err := a.st.Write(ctx, func(tx store.Tx) error {
 		out = Outcome{}

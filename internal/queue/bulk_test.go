@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -88,7 +89,7 @@ func TestBulkFlush(t *testing.T) {
 		flushes := 0
 		opts := fastRetry
 		opts.BulkBatch = 100
-		opts.Flush = func(context.Context) error {
+		opts.Flush = func(context.Context, queue.Lane, int) error {
 			mu.Lock()
 			defer mu.Unlock()
 			flushes++
@@ -196,6 +197,56 @@ func TestLargeMessage(t *testing.T) {
 		fx.consume(func(_ context.Context, d queue.Delivery) error { got <- d.Body; return nil }, fastRetry)
 		if b := recv(t, got, "the large message"); !bytes.Equal(b, doc) {
 			t.Errorf("body changed: %d bytes, want %d", len(b), len(doc))
+		}
+	})
+}
+
+// A live batch whose commit fails is applied again message by message: the
+// message at fault is retried and dead-lettered, the others are committed
+// once each and in order, even when they sat behind it in the batch.
+func TestFlushFailureIsolated(t *testing.T) {
+	forEach(t, queue.Config{Partitions: 1}, func(t *testing.T, fx *fixture) {
+		var mu sync.Mutex
+		var pending, committed []string
+		opts := queue.ConsumeOptions{MaxAttempts: 2, Backoff: fastRetry.Backoff, MaxBackoff: fastRetry.MaxBackoff}
+		opts.Flush = func(_ context.Context, lane queue.Lane, part int) error {
+			mu.Lock()
+			defer mu.Unlock()
+			batch := pending
+			pending = nil
+			if lane != queue.Live || part != 0 {
+				return fmt.Errorf("flush of %v partition %d", lane, part)
+			}
+			if slices.Contains(batch, "bad") {
+				return errors.New("constraint failed") // the whole transaction rolls back
+			}
+			committed = append(committed, batch...)
+			return nil
+		}
+		// Publish before consuming, so the messages share one batch.
+		ids := []string{"m1", "m2", "bad", "m3", "m4"}
+		for _, id := range ids {
+			fx.publish(msg("adt", "p1", id, id))
+		}
+		fx.consume(func(_ context.Context, d queue.Delivery) error {
+			mu.Lock()
+			pending = append(pending, d.Message.ID)
+			mu.Unlock()
+			return nil
+		}, opts)
+		eventually(t, "the good messages committed", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(committed) >= 4
+		})
+		eventually(t, "the bad message dead-lettered", func() bool {
+			dls, err := fx.q.DeadLetters(context.Background(), queue.DeadLetterFilter{})
+			return err == nil && len(dls) == 1 && dls[0].Message.ID == "bad" && strings.Contains(dls[0].Error, "constraint failed")
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		if want := []string{"m1", "m2", "m3", "m4"}; !slices.Equal(committed, want) {
+			t.Errorf("committed %v, want %v", committed, want)
 		}
 	})
 }

@@ -35,14 +35,26 @@ type ConsumeOptions struct {
 	// whose handler process died (default 30s). A running handler keeps its
 	// message alive however long it takes.
 	AckWait time.Duration
-	// BulkBatch is the most bulk messages handled between two Flush calls
-	// (default 256).
-	BulkBatch int
-	// Flush, if set, is called after each bulk batch; the batch is
-	// acknowledged only when it returns nil, so a handler may buffer bulk
-	// writes and commit them here in one transaction. On error the batch is
-	// delivered again after Backoff.
-	Flush func(ctx context.Context) error
+	// LiveBatch and BulkBatch are the most messages of one partition
+	// handled between two Flush calls on each lane (defaults 64 and 256). A
+	// worker takes what is waiting, up to the batch size, so a quiet feed's
+	// message is handled at once and a busy one's share a commit.
+	LiveBatch, BulkBatch int
+	// Flush, if set, is called after each batch with its lane and
+	// partition; the batch is acknowledged only when it returns nil, so a
+	// handler may buffer writes per lane and partition and commit them here
+	// in one transaction. Flush must leave nothing buffered whether it
+	// succeeds or fails: on error each message of the batch is handled and
+	// flushed again on its own, so the one at fault is retried and then
+	// dead-lettered without holding back the others.
+	Flush func(ctx context.Context, lane Lane, partition int) error
+}
+
+func (o *ConsumeOptions) batchSize(l Lane) int {
+	if l == Bulk {
+		return o.BulkBatch
+	}
+	return o.LiveBatch
 }
 
 func (o *ConsumeOptions) setDefaults() error {
@@ -64,6 +76,9 @@ func (o *ConsumeOptions) setDefaults() error {
 	if o.AckWait <= 0 {
 		o.AckWait = 30 * time.Second
 	}
+	if o.LiveBatch <= 0 {
+		o.LiveBatch = 64
+	}
 	if o.BulkBatch <= 0 {
 		o.BulkBatch = 256
 	}
@@ -80,10 +95,10 @@ func (o *ConsumeOptions) backoff(attempt int) time.Duration {
 
 // Consume hands queued messages to h until ctx is cancelled, then returns
 // nil once every worker has stopped (a message being handled is finished or
-// handed back). Each live partition has one worker handling one message at a
-// time; each bulk partition has one worker handling batches, and bulk
-// workers wait while any live handler runs, so a backload never delays live
-// feeds (a saturated live lane can hold the backload back indefinitely).
+// handed back). Each partition of each lane has one worker handling batches
+// of what is waiting, in order; bulk workers wait while any live batch
+// runs, so a backload never delays live feeds (a saturated live lane can
+// hold the backload back indefinitely).
 func (q *Queue) Consume(ctx context.Context, h Handler, opts ConsumeOptions) error {
 	if err := opts.setDefaults(); err != nil {
 		return err
@@ -107,11 +122,7 @@ func (q *Queue) Consume(ctx context.Context, h Handler, opts ConsumeOptions) err
 	}
 	var wg sync.WaitGroup
 	for _, w := range workers {
-		if w.lane == Live {
-			wg.Go(func() { w.runLive(ctx) })
-		} else {
-			wg.Go(func() { w.runBulk(ctx) })
-		}
+		wg.Go(func() { w.run(ctx) })
 	}
 	wg.Wait()
 	return nil
@@ -123,9 +134,9 @@ func consumerName(group string, l Lane, p int) string {
 }
 
 func (q *Queue) consumer(ctx context.Context, l Lane, p int, o *ConsumeOptions) (jetstream.Consumer, error) {
-	stream, pending := q.live, 1
+	stream := q.live
 	if l == Bulk {
-		stream, pending = q.bulk, o.BulkBatch
+		stream = q.bulk
 	}
 	cfg := jetstream.ConsumerConfig{
 		Durable:       consumerName(o.Group, l, p),
@@ -133,7 +144,7 @@ func (q *Queue) consumer(ctx context.Context, l Lane, p int, o *ConsumeOptions) 
 		AckPolicy:     jetstream.AckExplicitPolicy,
 		AckWait:       o.AckWait,
 		MaxDeliver:    -1, // the worker counts attempts and dead-letters
-		MaxAckPending: pending,
+		MaxAckPending: o.batchSize(l),
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
 	c, err := stream.CreateOrUpdateConsumer(ctx, cfg)

@@ -72,6 +72,11 @@ func (w *worker) deadLetter(ctx context.Context, m jetstream.Msg, d Delivery, he
 		w.nak(m, w.o.MaxBackoff)
 		return false
 	}
+	if err := w.q.durable(pctx, ack.Stream); err != nil {
+		w.log.Error("dead letter not flushed; the partition waits", "feed", d.Feed, "seq", d.Seq, "err", err)
+		w.nak(m, w.o.MaxBackoff)
+		return false
+	}
 	w.log.Warn("message dead-lettered", "feed", d.Feed, "seq", d.Seq, "dead_letter", ack.Sequence,
 		"location", dl.Location, "attempts", d.Attempt, "permanent", errors.Is(herr, ErrPermanent))
 	w.ack(ctx, m)

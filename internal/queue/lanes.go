@@ -9,56 +9,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// runLive handles one live partition: the consumer allows one unacknowledged
-// message, so the next is delivered only after this one is acknowledged,
-// dead-lettered or (for a retry) handed back with a delay. It pulls one
-// message per request, so that when it stops no pull request of its own is
-// left waiting on the server to swallow a message handed back (older servers
-// deliver to such a request even after the client is gone, and the message
-// then waits for AckWait).
-func (w *worker) runLive(ctx context.Context) {
-	for ctx.Err() == nil {
-		fctx, cancel := context.WithTimeout(ctx, pullWait)
-		m, err := w.cons.Next(jetstream.FetchContext(fctx))
-		cancel()
-		if err != nil {
-			if err = ignoreTimeout(err); err != nil && ctx.Err() == nil {
-				w.log.Warn("live fetch", "err", err)
-				sleep(ctx, w.o.Backoff)
-			}
-			continue
-		}
-		w.handleLive(ctx, m)
-	}
-}
-
-// pullWait bounds one idle pull request.
-const pullWait = 5 * time.Second
-
-func (w *worker) handleLive(ctx context.Context, m jetstream.Msg) {
-	d := w.delivery(m)
-	stop := w.keepAlive(m)
-	err := w.call(ctx, d)
-	stop()
-	switch {
-	case err == nil:
-		w.ack(ctx, m)
-	case ctx.Err() != nil:
-		w.handBack(ctx, m) // shutting down: not the message's fault
-	case errors.Is(err, ErrPermanent) || d.Attempt >= w.o.MaxAttempts:
-		w.deadLetter(ctx, m, d, err)
-	default:
-		w.nak(m, w.o.backoff(d.Attempt))
-	}
-}
-
-// runBulk handles one bulk partition in batches: up to BulkBatch messages
-// in stream order, then Flush, then the acknowledgements.
-func (w *worker) runBulk(ctx context.Context) {
+// run handles one partition of one lane in batches: what is waiting, up to
+// the lane's batch size, in stream order, then Flush, then the
+// acknowledgements. The consumer allows no more unacknowledged messages
+// than one batch, so the next batch comes only after this one is settled,
+// which keeps the order per patient. A live batch holds the gate, so bulk
+// workers yield to it.
+func (w *worker) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		msgs, err := w.fetch(ctx)
 		if err != nil && ctx.Err() == nil {
-			w.log.Warn("bulk fetch", "err", err)
+			w.log.Warn("fetch", "err", err)
 			sleep(ctx, w.o.Backoff)
 		}
 		if len(msgs) > 0 {
@@ -67,10 +28,18 @@ func (w *worker) runBulk(ctx context.Context) {
 	}
 }
 
+// pullWait bounds one idle pull request.
+const pullWait = 5 * time.Second
+
 // fetch returns what is waiting, or waits (a few seconds at most) for one
 // message and then takes whatever else is waiting.
+//
+// It never leaves a pull request of its own waiting on the server when it
+// returns (older servers deliver to such a request even after the client
+// has gone, and the message then waits for AckWait).
 func (w *worker) fetch(ctx context.Context) ([]jetstream.Msg, error) {
-	batch, err := w.cons.FetchNoWait(w.o.BulkBatch)
+	size := w.o.batchSize(w.lane)
+	batch, err := w.cons.FetchNoWait(size)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +55,7 @@ func (w *worker) fetch(ctx context.Context) ([]jetstream.Msg, error) {
 	if msgs, err = collect(batch, msgs); len(msgs) == 0 || err != nil {
 		return msgs, ignoreTimeout(err)
 	}
-	if batch, err = w.cons.FetchNoWait(w.o.BulkBatch - 1); err != nil {
+	if batch, err = w.cons.FetchNoWait(size - 1); err != nil {
 		return msgs, err
 	}
 	return collect(batch, msgs)
@@ -109,9 +78,13 @@ func ignoreTimeout(err error) error {
 func (w *worker) handleBatch(ctx context.Context, msgs []jetstream.Msg) {
 	stop := w.keepAlive(msgs...)
 	defer stop()
+	if w.lane == Live {
+		w.q.gate.enter()
+		defer w.q.gate.leave()
+	}
 	var done []jetstream.Msg
 	for i, m := range msgs {
-		if w.q.gate.waitIdle(ctx) != nil {
+		if w.lane == Bulk && w.q.gate.waitIdle(ctx) != nil {
 			w.handBackAll(ctx, msgs[i:])
 			break
 		}
@@ -133,16 +106,62 @@ func (w *worker) handleBatch(ctx context.Context, msgs []jetstream.Msg) {
 	if len(done) == 0 {
 		return
 	}
-	if w.o.Flush != nil {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.o.AckWait)
-		err := w.o.Flush(fctx)
-		cancel()
-		if err != nil {
-			w.log.Warn("bulk flush failed; the batch will be delivered again", "messages", len(done), "err", err)
-			w.nakAll(done, w.o.Backoff)
-			return
+	if err := w.flush(ctx); err != nil {
+		// Find the message the batch failed on: each again on its own.
+		w.log.Warn("flush failed; the batch is applied again message by message", "messages", len(done), "err", err)
+		for i, m := range done {
+			if !w.handleAlone(ctx, m) {
+				w.handBackAll(ctx, done[i+1:])
+				return
+			}
 		}
+		return
 	}
+	w.ackAll(ctx, done)
+}
+
+// handleAlone handles and flushes one message, retrying in place, and
+// acknowledges or dead-letters it. It reports false when the worker is
+// stopping or the message could not be settled.
+func (w *worker) handleAlone(ctx context.Context, m jetstream.Msg) bool {
+	d := w.delivery(m)
+	for {
+		err := w.call(ctx, d)
+		if err == nil {
+			err = w.flush(ctx)
+		}
+		switch {
+		case err == nil:
+			w.ack(ctx, m)
+			return true
+		case ctx.Err() != nil:
+			w.handBack(ctx, m)
+			return false
+		case errors.Is(err, ErrPermanent) || d.Attempt >= w.o.MaxAttempts:
+			return w.deadLetter(ctx, m, d, err)
+		}
+		if sleep(ctx, w.o.backoff(d.Attempt)) != nil {
+			w.handBack(ctx, m)
+			return false
+		}
+		d.Attempt++
+	}
+}
+
+// flush calls Flush for the worker's lane and partition, finishing even
+// while the worker stops (what was handled is committed, not thrown away).
+func (w *worker) flush(ctx context.Context) error {
+	if w.o.Flush == nil {
+		return nil
+	}
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.o.AckWait)
+	defer cancel()
+	return w.o.Flush(fctx, w.lane, w.part)
+}
+
+// ackAll acknowledges a batch, waiting for the server's confirmation of the
+// last one only (acknowledgements are processed in order).
+func (w *worker) ackAll(ctx context.Context, done []jetstream.Msg) {
 	for _, m := range done[:len(done)-1] {
 		if err := m.Ack(); err != nil {
 			w.log.Warn("ack failed; the message will be delivered again", "err", err)

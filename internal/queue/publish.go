@@ -42,6 +42,9 @@ func (q *Queue) publish(ctx context.Context, nm *nats.Msg) (dup bool, err error)
 	if err != nil {
 		return false, publishErr(nm.Subject, err)
 	}
+	if err := q.durable(ctx, ack.Stream); err != nil {
+		return false, err
+	}
 	return ack.Duplicate, nil
 }
 
@@ -88,7 +91,7 @@ func (q *Queue) publishAsync(ctx context.Context, msgs []Message) error {
 			return fmt.Errorf("queue: publish bulk: %w", ctx.Err())
 		}
 	}
-	return nil
+	return q.durable(ctx, q.streamName("bulk"))
 }
 
 // errCodeStoreFailed is JetStream's "storing the message failed" error

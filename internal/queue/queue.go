@@ -159,6 +159,9 @@ type Queue struct {
 	dlq    jetstream.Stream
 	gate   *gate
 	prefix string // subject prefix, e.g. "cr"
+	// syncers flush the embedded server's streams to disk, by stream name
+	// (none with an external server or RelaxedSync).
+	syncers map[string]*syncer
 }
 
 var tokenRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -237,7 +240,7 @@ func startEmbedded(cfg Config) (*server.Server, error) {
 		DontListen: true, // in-process connections only
 		NoSigs:     true,
 		NoLog:      true,
-		SyncAlways: !cfg.RelaxedSync,
+		SyncAlways: false, // durability comes from the syncers (sync.go)
 		MaxPayload: MaxMessageBytes,
 	}
 	srv, err := server.NewServer(opts)
@@ -271,7 +274,6 @@ func (q *Queue) createStreams(ctx context.Context) error {
 	}
 	liveCfg := lane("in", Live)
 	bulkCfg := lane("bulk", Bulk)
-	bulkCfg.PersistMode = jetstream.AsyncPersistMode
 	dlqCfg := jetstream.StreamConfig{
 		Name:       q.streamName("dlq"),
 		Subjects:   []string{q.prefix + ".dlq.>"},
@@ -291,6 +293,20 @@ func (q *Queue) createStreams(ctx context.Context) error {
 		if *s.dst, err = q.js.CreateOrUpdateStream(ctx, s.cfg); err != nil {
 			return fmt.Errorf("queue: stream %s: %w", s.cfg.Name, err)
 		}
+		if q.srv != nil && !q.cfg.RelaxedSync {
+			if q.syncers == nil {
+				q.syncers = map[string]*syncer{}
+			}
+			q.syncers[s.cfg.Name] = newSyncer(filepath.Join(q.cfg.DataDir, "nats", "jetstream", server.DEFAULT_GLOBAL_ACCOUNT, "streams", s.cfg.Name, "msgs"))
+		}
+	}
+	return nil
+}
+
+// durable returns once what the named stream holds is on disk.
+func (q *Queue) durable(ctx context.Context, stream string) error {
+	if s := q.syncers[stream]; s != nil {
+		return s.wait(ctx)
 	}
 	return nil
 }
@@ -298,6 +314,9 @@ func (q *Queue) createStreams(ctx context.Context) error {
 // Close disconnects and, for the embedded server, shuts it down after
 // flushing its store. Stop Consume (cancel its context) first.
 func (q *Queue) Close() error {
+	for _, s := range q.syncers {
+		s.close()
+	}
 	if q.nc != nil {
 		_ = q.nc.FlushTimeout(5 * time.Second) // acknowledgements still buffered
 		q.nc.Close()
