@@ -162,7 +162,23 @@ func older(a, b string) bool {
 }
 
 // withEventTime returns the resource with meta.extension event-time set.
+// The mapper's resources carry no meta, and for them the extension is
+// appended as the last member without decoding the resource (a third of
+// the applier's own cost before); anything else is decoded and re-encoded.
 func withEventTime(resource []byte, eventTime string) ([]byte, error) {
+	body := bytes.TrimSpace(resource)
+	if eventTime != "" && !bytes.Contains(body, []byte(`"meta"`)) && len(body) > 2 && body[0] == '{' && body[len(body)-1] == '}' &&
+		len(bytes.TrimSpace(body[1:len(body)-1])) > 0 && json.Valid(body) {
+		et, err := json.Marshal(eventTime)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]byte, 0, len(body)+len(EventTimeURL)+len(et)+64)
+		out = append(out, body[:len(body)-1]...)
+		out = append(out, `,"meta":{"extension":[{"url":"`+EventTimeURL+`","valueDateTime":`...)
+		out = append(out, et...)
+		return append(out, "}]}}"...), nil
+	}
 	m, err := decodeObject(resource)
 	if err != nil {
 		return nil, err

@@ -140,3 +140,37 @@ func TestApplyEventTimeOrder(t *testing.T) {
 		t.Errorf("encounter after status changes: %s", r.Body)
 	}
 }
+
+// The event time lands in meta whether the resource has a meta already or
+// not, and the result is the same resource otherwise.
+func TestEventTimeInMeta(t *testing.T) {
+	for _, body := range []string{
+		`{"resourceType":"Patient","id":"p1","gender":"female"}`,
+		` {"resourceType":"Patient","id":"p1","gender":"female"}` + "\n",
+		`{"resourceType":"Patient","id":"p1","meta":{"source":"pas"},"gender":"female"}`,
+		`{"resourceType":"Patient","id":"p1","meta":{"extension":[{"url":"` + ingest.EventTimeURL + `","valueDateTime":"2001"}]},"gender":"female"}`,
+	} {
+		out, err := ingest.WithEventTime([]byte(body), "2024-03-12T09:30:00Z")
+		if err != nil {
+			t.Fatalf("%s: %v", body, err)
+		}
+		var r struct {
+			Gender string `json:"gender"`
+			Meta   struct {
+				Source    string `json:"source"`
+				Extension []struct {
+					URL, ValueDateTime string
+				} `json:"extension"`
+			} `json:"meta"`
+		}
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("%s: not JSON: %v: %s", body, err, out)
+		}
+		if r.Gender != "female" || len(r.Meta.Extension) != 1 || r.Meta.Extension[0].URL != ingest.EventTimeURL || r.Meta.Extension[0].ValueDateTime != "2024-03-12T09:30:00Z" {
+			t.Errorf("%s became %s", body, out)
+		}
+		if strings.Contains(body, "pas") && r.Meta.Source != "pas" {
+			t.Errorf("%s lost meta.source: %s", body, out)
+		}
+	}
+}

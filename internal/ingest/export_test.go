@@ -1,0 +1,4 @@
+package ingest
+
+// WithEventTime exposes withEventTime to the tests.
+var WithEventTime = withEventTime
