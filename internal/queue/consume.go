@@ -48,6 +48,10 @@ type ConsumeOptions struct {
 	// flushed again on its own, so the one at fault is retried and then
 	// dead-lettered without holding back the others.
 	Flush func(ctx context.Context, lane Lane, partition int) error
+	// LeaseTTL is how long a partition stays with a process that stopped
+	// renewing its lease (died) before another in the group takes it over
+	// (default 10s; external NATS only, see lease.go).
+	LeaseTTL time.Duration
 }
 
 func (o *ConsumeOptions) batchSize(l Lane) int {
@@ -76,6 +80,9 @@ func (o *ConsumeOptions) setDefaults() error {
 	if o.AckWait <= 0 {
 		o.AckWait = 30 * time.Second
 	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 10 * time.Second
+	}
 	if o.LiveBatch <= 0 {
 		o.LiveBatch = 64
 	}
@@ -98,11 +105,17 @@ func (o *ConsumeOptions) backoff(attempt int) time.Duration {
 // handed back). Each partition of each lane has one worker handling batches
 // of what is waiting, in order; bulk workers wait while any live batch
 // runs, so a backload never delays live feeds (a saturated live lane can
-// hold the backload back indefinitely).
+// hold the backload back indefinitely). Processes consuming with the same
+// group share the partitions, one process per partition at a time.
 func (q *Queue) Consume(ctx context.Context, h Handler, opts ConsumeOptions) error {
 	if err := opts.setDefaults(); err != nil {
 		return err
 	}
+	leases, err := q.openLeases(ctx, opts.LeaseTTL)
+	if err != nil {
+		return err
+	}
+	owner := newOwner()
 	var workers []*worker
 	for _, lane := range []Lane{Live, Bulk} {
 		n := q.cfg.Partitions
@@ -110,12 +123,8 @@ func (q *Queue) Consume(ctx context.Context, h Handler, opts ConsumeOptions) err
 			n = q.cfg.BulkPartitions
 		}
 		for p := range n {
-			cons, err := q.consumer(ctx, lane, p, &opts)
-			if err != nil {
-				return err
-			}
 			workers = append(workers, &worker{
-				q: q, h: h, o: &opts, lane: lane, part: p, cons: cons,
+				q: q, h: h, o: &opts, lane: lane, part: p, leases: leases, owner: owner,
 				log: q.log.With("lane", lane.String(), "partition", p),
 			})
 		}
@@ -156,13 +165,15 @@ func (q *Queue) consumer(ctx context.Context, l Lane, p int, o *ConsumeOptions) 
 
 // worker consumes one partition of one lane.
 type worker struct {
-	q    *Queue
-	h    Handler
-	o    *ConsumeOptions
-	lane Lane
-	part int
-	cons jetstream.Consumer
-	log  *slog.Logger
+	q      *Queue
+	h      Handler
+	o      *ConsumeOptions
+	lane   Lane
+	part   int
+	cons   jetstream.Consumer // set by reset when the worker takes the partition
+	leases jetstream.KeyValue // nil with the embedded server
+	owner  string             // this Consume call, in the leases it holds
+	log    *slog.Logger
 }
 
 func (w *worker) delivery(m jetstream.Msg) Delivery {

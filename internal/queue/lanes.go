@@ -15,7 +15,33 @@ import (
 // than one batch, so the next batch comes only after this one is settled,
 // which keeps the order per patient. A live batch holds the gate, so bulk
 // workers yield to it.
+//
+// Before it consumes, the worker takes its partition's lease and recreates
+// the partition's consumer (lease.go); it gives the lease up when it stops.
 func (w *worker) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		l, err := w.acquire(ctx)
+		if err != nil {
+			return
+		}
+		if err := w.reset(ctx); err != nil {
+			w.log.Warn("take over partition", "err", err)
+			l.release()
+			sleep(ctx, w.o.Backoff)
+			continue
+		}
+		lctx, lost := context.WithCancel(ctx)
+		kept := make(chan struct{})
+		go func() { defer close(kept); l.keep(lctx, lost) }()
+		w.consume(lctx)
+		lost()
+		<-kept
+		l.release()
+	}
+}
+
+// consume handles batches until ctx ends.
+func (w *worker) consume(ctx context.Context) {
 	for ctx.Err() == nil {
 		msgs, err := w.fetch(ctx)
 		if err != nil && ctx.Err() == nil {

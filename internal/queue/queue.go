@@ -39,24 +39,32 @@
 //
 // # Durability
 //
-// The embedded server fsyncs every write before it acknowledges it
-// (server SyncAlways): an HL7 ACK is a promise that the message will be
-// processed, and the default JetStream setting (sync every two minutes)
-// would break that promise on a power cut. The bulk lane opts out per stream
-// (async persist): a backload comes from a file that can be replayed, and
-// replay is safe. With an external cluster durability is the cluster's:
-// configure SyncAlways there or use Config.Replicas 3, where a message is
-// acknowledged once a quorum has it.
+// A message is acknowledged to its sender only once it is on disk: an HL7
+// ACK is a promise that the message will be processed. JetStream's own way
+// (server SyncAlways) fsyncs message by message, about 1,000 messages a
+// second on the development VM whatever the number of senders. The
+// embedded server instead writes each message to its block file before the
+// PubAck (the default persist mode) and a syncer per stream fsyncs the
+// newest blocks once for every publisher waiting (sync.go): group commit,
+// so eight MLLP connections share one disk flush. Bulk publishes are
+// flushed the same way, once per call. Acknowledgements that remove a
+// handled message are not waited for: after a power cut a handled message
+// may come back, and the record side recognises it. With an external
+// cluster durability is the cluster's: configure sync_interval: always
+// there, or use Config.Replicas 3, where a message is acknowledged once a
+// quorum has it.
 //
-// The price, measured on the 2-vCPU development VM (the benchmarks in
-// bench_test.go, while other builds ran): a durable Publish takes 0.35-0.9
-// ms, 1,100-2,900 messages/s from one sender and not much more from 16 (the
-// file store fsyncs message by message; it has no group commit), against
-// 0.03-0.04 ms and 22,000-30,000/s relaxed; through 8 partitions to a
-// handler, 500-1,300/s durable against 9,000/s relaxed (an acknowledgement
-// removes the message, another synced write). A region's live HL7 traffic is
-// tens of messages a second, so the promise is worth it. The bulk lane
-// takes about 70,000 messages/s and drains about 27,000/s.
+// Measured on the 2-vCPU development VM (bench_test.go): 16 senders publish
+// about 12,500 durable messages a second (2,900 with SyncAlways); one
+// sender, which cannot share a flush, 2,700.
+//
+// # Order
+//
+// Each partition's worker takes what is waiting as one batch, so two
+// processes in one group must never work the same partition: a worker holds
+// a lease on its partition (external NATS), and on taking a partition over
+// recreates its consumer, so that messages a crashed predecessor held are
+// delivered again first, in order (lease.go).
 //
 // # Idempotency
 //
@@ -332,6 +340,9 @@ func (q *Queue) Close() error {
 // to leave an external server as they found it.
 func (q *Queue) DeleteAll(ctx context.Context) error {
 	var errs []error
+	if err := q.js.DeleteKeyValue(ctx, q.leaseBucket()); err != nil && !errors.Is(err, jetstream.ErrBucketNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		errs = append(errs, err)
+	}
 	for _, n := range []string{"in", "bulk", "dlq"} {
 		if err := q.js.DeleteStream(ctx, q.streamName(n)); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			errs = append(errs, err)

@@ -39,6 +39,7 @@ type syncer struct {
 	waiting []chan error
 
 	flushes atomic.Int64 // how many flushes ran, for tests and figures
+	once    sync.Once
 
 	// Owned by the run goroutine.
 	low   int          // lowest block index that may hold unsynced writes
@@ -104,8 +105,10 @@ func (s *syncer) run() {
 	}
 }
 
+// close stops the syncer; it may be called more than once (Queue.Close
+// may be).
 func (s *syncer) close() {
-	close(s.stop)
+	s.once.Do(func() { close(s.stop) })
 	<-s.done
 }
 
