@@ -36,6 +36,10 @@ Usage:
   carerecord bench [flags]      load-test a running server (see --help)
   carerecord fhirpath EXPRESSION [FILE|-]
   carerecord send --to HOST:PORT FILE...   send HL7 v2 messages over MLLP
+  carerecord ingest --to URL --feed NAME [--lane bulk|live] PATH...
+                                files and folders of HL7 v2 messages into a running server
+  carerecord dead-letters --to URL list|show ID|reprocess ID...|reprocess --all|discard ID...
+                                the engine's dead letters on a running server (see --help)
   carerecord version
 
 Every command takes --config FILE (YAML) and --log-level. Settings come from
@@ -87,6 +91,10 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runFHIRPath(rest, os.Stdin, stdout, stderr)
 	case "send":
 		return runSend(rest, stdout, stderr)
+	case "ingest":
+		return runIngest(rest, stdout, stderr)
+	case "dead-letters":
+		return runDeadLetters(rest, stdout, stderr)
 	}
 	cmd, ok := commands[name]
 	if !ok {

@@ -1,7 +1,7 @@
 // Package ingest is the front door of the integration engine: MLLP listeners
 // that take HL7 v2 messages from a hospital's feeds, put each durably on the
-// queue and only then acknowledge it, and the MLLP client behind
-// "carerecord send".
+// queue and only then acknowledge it, files of messages put on the queue the
+// same way, and the MLLP client behind "carerecord send".
 //
 // # Contract
 //
@@ -17,6 +17,16 @@
 //     with the reason (queue.Reject) and answers AR (CR) with an ERR segment
 //     locating the problem; when not even MSH can be read, there is no one to
 //     address an acknowledgement to, and the connection is closed instead.
+//
+// Files of messages take the same path: QueueFile reads a file (or an HTTP
+// body) as a stream, in any of the shapes senders write (CR, LF or CRLF
+// segment endings, messages back to back or between blank lines, FHS/BHS
+// batches), queues each message as the listener would (QueueMessage: the
+// key, MSH-10 and the event time are chosen in one place for both doors),
+// on the bulk lane in chunks or on the live lane one by one, and
+// dead-letters each that does not parse, reporting it (FileReport). The
+// server's POST /engine/feeds/{feed}/messages, its drop folders and
+// `carerecord ingest` use it.
 //
 // Acknowledgements honour MSH-15 and MSH-16 (hl7.AckRequested). Framing
 // errors (bytes between frames, a frame cut short) are logged and skipped;

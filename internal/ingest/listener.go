@@ -137,10 +137,7 @@ func (c *connection) handle(ctx context.Context, frame []byte) (ack []byte, keep
 		return c.reject(ctx, frame, perr)
 	}
 	log := c.log.With("control_id", msg.ControlID(), "type", msg.Type().String())
-	m := queue.Message{
-		Feed: c.cfg.Name, Key: Key(msg, c.cfg.NHSNumberTypeCodes), ID: msg.ControlID(),
-		Body: frame, EventTime: eventTime(msg),
-	}
+	m := QueueMessage(c.cfg, msg, frame)
 	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	err := c.q.Publish(pctx, m)
 	cancel()
@@ -179,11 +176,7 @@ func (c *connection) handle(ctx context.Context, frame []byte) (ack []byte, keep
 // reject dead-letters a message that did not parse and builds its negative
 // acknowledgement from its header, if that can be read.
 func (c *connection) reject(ctx context.Context, frame []byte, perr error) (ack []byte, keep bool) {
-	detail := hl7.ErrDetail{Code: hl7.CodeSegmentSequence, Severity: hl7.SeverityError, Text: perr.Error()}
-	var he *hl7.Error
-	if errors.As(perr, &he) {
-		detail = he.Detail()
-	}
+	detail := errDetail(perr)
 	loc := location(detail.Location)
 	hdr, herr := hl7.ParseHeader(frame)
 	log := c.log
@@ -228,18 +221,4 @@ func location(l hl7.Location) string {
 		p.Rep = l.Rep
 	}
 	return p.String()
-}
-
-// eventTime is EVN-2 (the recorded date/time of the event) when given, else
-// MSH-7, else zero.
-func eventTime(msg *hl7.Message) time.Time {
-	if s := msg.Get("EVN-2"); s != "" {
-		if t, err := hl7.ParseTime(s, time.UTC); err == nil {
-			return t.Time
-		}
-	}
-	if t, err := msg.Time(time.UTC); err == nil {
-		return t.Time
-	}
-	return time.Time{}
 }

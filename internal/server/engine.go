@@ -16,11 +16,14 @@ import (
 
 // engine is the integration engine a server runs when feeds are
 // configured: for each feed an MLLP listener that queues each message
-// durably before acknowledging it (ingest.Serve), and one consumer that
+// durably before acknowledging it (ingest.Serve) and/or a drop folder
+// (dropfolder.go), files posted to /engine/feeds/{feed}/messages
+// (engine_ingest.go), and one consumer that
 // maps each queued message to FHIR (v2fhir) and applies it to the record
-// (ingest.Applier), per patient in order. A message that cannot be mapped
-// goes to the dead-letter store with its reason; a failing write is
-// retried.
+// (ingest.Applier), per patient in order: the messages waiting on one
+// partition are applied together in one transaction. A message that cannot
+// be mapped goes to the dead-letter store with its reason; a failing write
+// is retried on its own and then dead-lettered.
 type engine struct {
 	q      *queue.Queue
 	feeds  []config.Feed
@@ -28,10 +31,13 @@ type engine struct {
 	apply  *ingest.Applier
 	byName map[string]v2fhir.Feed // mapping settings by feed name
 	beat   heartbeat
+
+	mu      sync.Mutex
+	pending map[batchKey][]mapped // mapped messages awaiting their partition's flush
 }
 
-// openEngine opens the queue and the feeds' listeners; nil when no feed is
-// configured.
+// openEngine opens the queue, the feeds' listeners and their drop folders;
+// nil when no feed is configured.
 func (s *Server) openEngine(ctx context.Context) (*engine, error) {
 	if len(s.cfg.Feeds) == 0 {
 		return nil, nil
@@ -40,10 +46,17 @@ func (s *Server) openEngine(ctx context.Context) (*engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the queue: %w", err)
 	}
-	e := &engine{q: q, apply: ingest.NewApplier(s.store, s.reg), byName: map[string]v2fhir.Feed{}}
+	e := &engine{q: q, apply: ingest.NewApplier(s.store, s.reg), byName: map[string]v2fhir.Feed{}, pending: map[batchKey][]mapped{}}
 	for _, f := range s.cfg.Feeds {
 		f = f.FeedDefaults()
-		ln, err := net.Listen("tcp", f.MLLP)
+		if err := prepareDrop(f.Drop); err != nil {
+			e.close()
+			return nil, fmt.Errorf("feed %s: %w", f.Name, err)
+		}
+		var ln net.Listener // nil for a feed that takes files only
+		if f.MLLP != "" {
+			ln, err = net.Listen("tcp", f.MLLP)
+		}
 		if err != nil && s.demoFeed {
 			e.close()
 			fmt.Fprintf(s.opts.Out, "carerecord: the demo's HL7 v2 feed cannot listen on %s (%v); running without it\n", f.MLLP, err)
@@ -60,14 +73,17 @@ func (s *Server) openEngine(ctx context.Context) (*engine, error) {
 	return e, nil
 }
 
-// MLLPAddrs are the addresses the feeds listen on, in configuration order.
+// MLLPAddrs are the addresses the feeds listen on, in configuration order;
+// "" for a feed with no MLLP listener.
 func (s *Server) MLLPAddrs() []string {
 	if s.engine == nil {
 		return nil
 	}
 	out := make([]string, len(s.engine.lns))
 	for i, ln := range s.engine.lns {
-		out[i] = ln.Addr().String()
+		if ln != nil {
+			out[i] = ln.Addr().String()
+		}
 	}
 	return out
 }
@@ -77,7 +93,10 @@ func (e *engine) run(ctx context.Context, s *Server) *sync.WaitGroup {
 	var wg sync.WaitGroup
 	for i, f := range e.feeds {
 		ln := e.lns[i]
-		fc := ingest.FeedConfig{Name: f.Name, Listen: f.MLLP, SourceODS: f.ODS}
+		if ln == nil {
+			continue
+		}
+		fc := ingestFeed(f)
 		wg.Go(func() {
 			if err := ingest.Serve(ctx, ln, fc, e.q, s.opts.Logger); err != nil {
 				s.opts.Logger.Error("feed stopped", "feed", f.Name, "err", err)
@@ -85,48 +104,98 @@ func (e *engine) run(ctx context.Context, s *Server) *sync.WaitGroup {
 		})
 	}
 	wg.Go(func() {
-		err := e.q.Consume(ctx, e.handle, queue.ConsumeOptions{})
+		err := e.q.Consume(ctx, e.handle, queue.ConsumeOptions{Flush: e.flush})
 		if err != nil && !errors.Is(err, context.Canceled) {
 			s.opts.Logger.Error("queue consumer stopped", "err", err)
 		}
 	})
+	wg.Go(func() { e.watchDrops(ctx, s.opts.Logger) })
 	return &wg
 }
 
-// handle maps and applies one queued message, noting the feed's heartbeat.
+// handle maps one queued message and buffers what it became for its lane
+// and partition; flush applies the buffer. A message that cannot be mapped
+// is a permanent failure (dead-lettered at once).
 func (e *engine) handle(ctx context.Context, d queue.Delivery) error {
-	err := e.handle1(ctx, d)
-	e.beat.note(d.Feed, err)
-	return err
+	res, err := e.mapMessage(d)
+	if err != nil || res == nil {
+		e.beat.note(d.Feed, err)
+		return err
+	}
+	k := batchKey{d.Lane, d.Partition}
+	e.mu.Lock()
+	e.pending[k] = append(e.pending[k], mapped{feed: d.Feed, res: res})
+	e.mu.Unlock()
+	return nil
 }
 
-func (e *engine) handle1(ctx context.Context, d queue.Delivery) error {
+// mapMessage parses and maps a delivery; nil (and no error) when there is
+// nothing for the record: an unsupported type is kept in the queue's
+// history and counted, not dropped silently.
+func (e *engine) mapMessage(d queue.Delivery) (*v2fhir.Result, error) {
 	feed, ok := e.byName[d.Feed]
 	if !ok {
-		return queue.Permanent(fmt.Errorf("no feed named %q is configured", d.Feed))
+		return nil, queue.Permanent(fmt.Errorf("no feed named %q is configured", d.Feed))
 	}
 	msg, err := hl7.Parse(d.Body)
 	if err != nil {
-		return queue.Permanent(err)
+		return nil, queue.Permanent(err)
 	}
 	res, err := v2fhir.Map(msg, feed)
 	if err != nil {
 		var me *v2fhir.Error
 		if errors.As(err, &me) {
-			return queue.Permanent(queue.At(me.Location, err))
+			return nil, queue.Permanent(queue.At(me.Location, err))
 		}
-		return queue.Permanent(err)
+		return nil, queue.Permanent(err)
 	}
 	if res.Unsupported || len(res.Entries) == 0 {
-		return nil // kept in the queue's history; nothing for the record
+		return nil, nil
 	}
-	_, err = e.apply.Apply(ctx, res)
+	return res, nil
+}
+
+// flush applies what one lane's partition has buffered in one transaction.
+// The buffer is emptied whatever happens: on failure the queue hands the
+// messages over again one at a time.
+func (e *engine) flush(ctx context.Context, lane queue.Lane, part int) error {
+	k := batchKey{lane, part}
+	e.mu.Lock()
+	batch := e.pending[k]
+	delete(e.pending, k)
+	e.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	rs := make([]*v2fhir.Result, len(batch))
+	for i, m := range batch {
+		rs[i] = m.res
+	}
+	_, err := e.apply.ApplyAll(ctx, rs)
+	for _, m := range batch {
+		e.beat.note(m.feed, err)
+	}
 	return err
+}
+
+// batchKey names one lane's partition: the unit the queue hands out in
+// order and flushes as one.
+type batchKey struct {
+	lane queue.Lane
+	part int
+}
+
+// mapped is a message mapped and waiting for its partition's flush.
+type mapped struct {
+	feed string
+	res  *v2fhir.Result
 }
 
 func (e *engine) close() {
 	for _, ln := range e.lns {
-		ln.Close()
+		if ln != nil {
+			ln.Close()
+		}
 	}
 	_ = e.q.Close()
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"carerecord/internal/config"
 	"carerecord/internal/queue"
 )
 
@@ -19,6 +20,8 @@ import (
 //	GET    /engine/dead-letters/{id}            one, with the raw message
 //	POST   /engine/dead-letters/{id}/reprocess  queue it again (a body replaces the message: the fix)
 //	DELETE /engine/dead-letters/{id}            discard it
+//	POST   /engine/dead-letters/reprocess?feed=F  queue again every dead letter (of feed F) as it is
+//	POST   /engine/feeds/{feed}/messages?lane=bulk|live  a file of messages into the queue (engine_ingest.go)
 //
 // Dead letters hold patient data; until the access issue puts these
 // behind the operator role they are served on the same address as the API,
@@ -52,6 +55,7 @@ func (h *heartbeat) note(feed string, err error) {
 type feedStatus struct {
 	Name        string     `json:"name"`
 	MLLP        string     `json:"mllp"`
+	Drop        string     `json:"drop,omitempty"`
 	ODS         string     `json:"ods"`
 	Applied     int64      `json:"applied"`
 	Failed      int64      `json:"failedAttempts"`
@@ -67,6 +71,8 @@ func (s *Server) engineRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /engine/dead-letters/{id}", s.deadLetter)
 	mux.HandleFunc("POST /engine/dead-letters/{id}/reprocess", s.reprocess)
 	mux.HandleFunc("DELETE /engine/dead-letters/{id}", s.discard)
+	mux.HandleFunc("POST /engine/dead-letters/reprocess", s.reprocessAll)
+	mux.HandleFunc("POST /engine/feeds/{feed}/messages", s.ingestMessages)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -103,8 +109,11 @@ func (s *Server) engineStatus(w http.ResponseWriter, r *http.Request) {
 		QueueFull: st.Live.Full() || st.Bulk.Full() || st.DeadLetters.Full()}
 	e.beat.mu.Lock()
 	for i, f := range e.feeds {
-		fs := feedStatus{Name: f.Name, MLLP: e.lns[i].Addr().String(), ODS: f.ODS,
+		fs := feedStatus{Name: f.Name, Drop: f.Drop, ODS: f.ODS,
 			Waiting: st.Live.ByFeed[f.Name] + st.Bulk.ByFeed[f.Name], DeadLetters: st.DeadLetters.ByFeed[f.Name]}
+		if ln := e.lns[i]; ln != nil {
+			fs.MLLP = ln.Addr().String()
+		}
 		c := e.beat.counts[f.Name]
 		fs.Applied, fs.Failed = c[0], c[1]
 		if t, ok := e.beat.applied[f.Name]; ok {
@@ -211,6 +220,31 @@ func (s *Server) reprocess(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, map[string]any{"reprocessing": id})
+}
+
+// reprocessAll queues again, as they are, the dead letters present when it
+// starts (of one feed with ?feed=) and answers how many.
+func (s *Server) reprocessAll(w http.ResponseWriter, r *http.Request) {
+	e := s.engineOr404(w)
+	if e == nil {
+		return
+	}
+	feed := r.URL.Query().Get("feed")
+	if feed != "" && !config.ValidFeedName(feed) {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "feed: use letters, digits, - and _"})
+		return
+	}
+	n, err := e.q.ReprocessAll(r.Context(), feed)
+	if err != nil && n == 0 {
+		s.engineError(w, err)
+		return
+	}
+	if err != nil {
+		s.opts.Logger.Error("reprocess all dead letters: stopped", "reprocessed", n, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"reprocessed": n, "error": "stopped after some: the queue is not answering"})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"reprocessed": n})
 }
 
 func (s *Server) discard(w http.ResponseWriter, r *http.Request) {
