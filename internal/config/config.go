@@ -38,21 +38,30 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 	// Demo configures `carerecord demo`.
 	Demo Demo `yaml:"demo"`
-	// Feeds are the HL7 v2 feeds the integration engine listens for (MLLP);
-	// none by default. --mllp ADDR adds (or moves) the feed named "default".
+	// Feeds are the HL7 v2 feeds the integration engine takes messages from
+	// (MLLP listeners and drop folders); none by default. --mllp ADDR adds
+	// (or moves) the feed named "default".
 	Feeds []Feed `yaml:"feeds"`
 	// NATSURL selects an external NATS JetStream cluster for the queue
 	// ("nats://host:4222,..."); empty runs an embedded one in DataDir.
 	NATSURL string `yaml:"nats"`
 }
 
-// Feed is one inbound HL7 v2 feed: an MLLP listener and whose messages it
-// carries.
+// Feed is one inbound HL7 v2 feed: an MLLP listener, a drop folder or both,
+// and whose messages it carries.
 type Feed struct {
 	// Name: letters, digits, - and _ (default "default").
 	Name string `yaml:"name"`
-	// MLLP is the listen address, host:port.
+	// MLLP is the listen address, host:port; empty for a feed that takes
+	// files only.
 	MLLP string `yaml:"mllp"`
+	// Drop is a folder the server watches for files of messages: each file
+	// whose size has settled is queued and moved to Drop/done (or, when it
+	// cannot be read, to Drop/failed with a .reason.txt beside it).
+	Drop string `yaml:"drop"`
+	// DropLane is the queue lane of the drop folder's messages: "bulk"
+	// (the default: files are usually backloads) or "live".
+	DropLane string `yaml:"drop_lane"`
 	// ODS is the sending organisation's ODS code: it scopes the feed's
 	// local identifiers and resource ids (default "RZZ", a made-up code).
 	ODS string `yaml:"ods"`
@@ -72,6 +81,9 @@ func (f Feed) FeedDefaults() Feed {
 	if f.ODS == "" {
 		f.ODS = DefaultFeedODS
 	}
+	if f.Drop != "" && f.DropLane == "" {
+		f.DropLane = "bulk"
+	}
 	return f
 }
 
@@ -79,6 +91,10 @@ func (f Feed) FeedDefaults() Feed {
 type Demo struct {
 	Patients int   `yaml:"patients"`
 	Seed     int64 `yaml:"seed"`
+	// LiveFeeds runs the demo's live synthetic HL7 v2 feeds (ADT, results,
+	// documents, appointments) into the record while it serves; on by
+	// default, off with --demo-feeds=false.
+	LiveFeeds bool `yaml:"live_feeds"`
 }
 
 // Default returns the built-in defaults: a local server on the embedded store.
@@ -88,7 +104,7 @@ func Default() Config {
 		DataDir:      "./data",
 		MaxBodyBytes: 64 << 20,
 		LogLevel:     "info",
-		Demo:         Demo{Patients: 1000, Seed: 1},
+		Demo:         Demo{Patients: 1000, Seed: 1, LiveFeeds: true},
 	}
 }
 
@@ -103,6 +119,7 @@ const (
 	EnvLogLevel     = "CARERECORD_LOG_LEVEL"
 	EnvPatients     = "CARERECORD_DEMO_PATIENTS"
 	EnvSeed         = "CARERECORD_DEMO_SEED"
+	EnvDemoFeeds    = "CARERECORD_DEMO_FEEDS"
 	EnvMLLP         = "CARERECORD_MLLP"
 	EnvNATS         = "CARERECORD_NATS"
 )
@@ -138,6 +155,13 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str(EnvNATS, &c.NATSURL)
 	if v := getenv(EnvMLLP); v != "" {
 		c.SetMLLP(v)
+	}
+	if v := getenv(EnvDemoFeeds); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("environment %s: want true or false, got %q", EnvDemoFeeds, v)
+		}
+		c.Demo.LiveFeeds = b
 	}
 	ints := []struct {
 		name string
@@ -198,8 +222,14 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("feeds: %q is named twice", f.Name))
 		}
 		seen[f.Name] = true
-		if _, _, err := net.SplitHostPort(f.MLLP); err != nil {
+		if f.MLLP == "" && f.Drop == "" {
+			errs = append(errs, fmt.Errorf("feeds: %s: give mllp (host:port), drop (a folder) or both", f.Name))
+		}
+		if _, _, err := net.SplitHostPort(f.MLLP); f.MLLP != "" && err != nil {
 			errs = append(errs, fmt.Errorf("feeds: %s: mllp %q: want host:port", f.Name, f.MLLP))
+		}
+		if f.Drop != "" && f.DropLane != "bulk" && f.DropLane != "live" {
+			errs = append(errs, fmt.Errorf("feeds: %s: drop_lane %q: want bulk or live", f.Name, f.DropLane))
 		}
 	}
 	if c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {

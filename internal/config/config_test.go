@@ -46,6 +46,13 @@ func TestPrecedence(t *testing.T) {
 		{"unset flag keeps environment", []string{"--seed", "9"}, map[string]string{EnvData: "/tmp/x"}, func(c Config) bool {
 			return c.DataDir == "/tmp/x" && c.Demo.Seed == 9
 		}},
+		{"live demo feeds on by default", nil, nil, func(c Config) bool { return c.Demo.LiveFeeds }},
+		{"--demo-feeds=false over environment", []string{"--demo-feeds=false"}, map[string]string{EnvDemoFeeds: "true"}, func(c Config) bool {
+			return !c.Demo.LiveFeeds
+		}},
+		{"CARERECORD_DEMO_FEEDS turns them off", nil, map[string]string{EnvDemoFeeds: "false"}, func(c Config) bool {
+			return !c.Demo.LiveFeeds
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,17 +97,19 @@ func TestBadEnvironment(t *testing.T) {
 // naming the offending setting.
 func TestBadFiles(t *testing.T) {
 	want := map[string]string{
-		"no-port.bad.yml":      "listen",
-		"unknown-key.bad.yml":  "listen_port",
-		"tiny-body.bad.yml":    "max_body_bytes",
-		"log-level.bad.yml":    "log_level",
-		"postgres-dsn.bad.yml": "postgres",
-		"public-url.bad.yml":   "public_url",
-		"patients.bad.yml":     "demo.patients",
-		"syntax.bad.yml":       "syntax.bad.yml",
-		"feed-name.bad.yml":    "feeds: name",
-		"feed-mllp.bad.yml":    "feeds: lab: mllp",
-		"nats.bad.yml":         "nats",
+		"no-port.bad.yml":        "listen",
+		"unknown-key.bad.yml":    "listen_port",
+		"tiny-body.bad.yml":      "max_body_bytes",
+		"log-level.bad.yml":      "log_level",
+		"postgres-dsn.bad.yml":   "postgres",
+		"public-url.bad.yml":     "public_url",
+		"patients.bad.yml":       "demo.patients",
+		"syntax.bad.yml":         "syntax.bad.yml",
+		"feed-name.bad.yml":      "feeds: name",
+		"feed-mllp.bad.yml":      "feeds: lab: mllp",
+		"feed-no-source.bad.yml": "feeds: lab: give mllp",
+		"feed-drop-lane.bad.yml": "feeds: lab: drop_lane",
+		"nats.bad.yml":           "nats",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yml")
 	if len(files) != len(want) {

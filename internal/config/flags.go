@@ -14,7 +14,7 @@ const (
 	StoreFlags Set = 1 << iota
 	// ServerFlags: --listen, --public-url, --max-body-bytes.
 	ServerFlags
-	// DemoFlags: --patients and --seed.
+	// DemoFlags: --patients, --seed and --demo-feeds.
 	DemoFlags
 )
 
@@ -84,6 +84,7 @@ func bind(fs *flag.FlagSet, c *Config, set Set) {
 	if set&DemoFlags != 0 {
 		fs.IntVar(&c.Demo.Patients, "patients", c.Demo.Patients, "synthetic patients to generate into an empty store (env "+EnvPatients+")")
 		fs.Int64Var(&c.Demo.Seed, "seed", c.Demo.Seed, "seed of the synthetic population (env "+EnvSeed+")")
+		fs.BoolVar(&c.Demo.LiveFeeds, "demo-feeds", c.Demo.LiveFeeds, "run live synthetic HL7 v2 feeds into the demo (env "+EnvDemoFeeds+")")
 	}
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (env "+EnvLogLevel+")")
 }
@@ -95,14 +96,18 @@ func (c Config) String() string {
 	if dsn != "" {
 		dsn = redactDSN(dsn)
 	}
-	out := fmt.Sprintf("listen: %s\ndata: %s\npostgres: %s\npublic_url: %s\nmax_body_bytes: %d\nlog_level: %s\ndemo:\n  patients: %d\n  seed: %d\nstore: %s\n",
-		c.Listen, c.DataDir, dsn, c.PublicURL, c.MaxBodyBytes, c.LogLevel, c.Demo.Patients, c.Demo.Seed, c.Backend())
+	out := fmt.Sprintf("listen: %s\ndata: %s\npostgres: %s\npublic_url: %s\nmax_body_bytes: %d\nlog_level: %s\ndemo:\n  patients: %d\n  seed: %d\n  live_feeds: %t\nstore: %s\n",
+		c.Listen, c.DataDir, dsn, c.PublicURL, c.MaxBodyBytes, c.LogLevel, c.Demo.Patients, c.Demo.Seed, c.Demo.LiveFeeds, c.Backend())
 	if c.NATSURL != "" {
 		out += "nats: " + redactDSN(c.NATSURL) + "\n"
 	}
 	for _, f := range c.Feeds {
 		f = f.FeedDefaults()
-		out += fmt.Sprintf("feed: %s mllp %s ods %s\n", f.Name, f.MLLP, f.ODS)
+		out += fmt.Sprintf("feed: %s mllp %s ods %s", f.Name, f.MLLP, f.ODS)
+		if f.Drop != "" {
+			out += fmt.Sprintf(" drop %s (%s lane)", f.Drop, f.DropLane)
+		}
+		out += "\n"
 	}
 	return out
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"carerecord/internal/store"
+	"carerecord/internal/synthetic"
 )
 
 //go:embed templates/*.html
@@ -18,7 +19,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	data := struct {
 		Base, Store, Example, ExampleID string
 		Resources                       int64
-	}{Base: s.baseURL, Store: s.cfg.Backend()}
+		LiveFeeds                       bool
+		FeedSystem                      string // base of the live feeds' identifier systems
+	}{Base: s.baseURL, Store: s.cfg.Backend(), LiveFeeds: s.live && s.engine != nil,
+		FeedSystem: synthetic.LocalSystem(synthetic.FeedTrust)}
 	if st, ok := s.store.(store.Stats); ok {
 		data.Resources, _, _ = st.Count(r.Context())
 	}

@@ -25,6 +25,7 @@ import (
 	"carerecord/internal/store"
 	"carerecord/internal/store/postgres"
 	"carerecord/internal/store/sqlite"
+	"carerecord/internal/synthetic"
 )
 
 // Version is the software version reported in the CapabilityStatement.
@@ -57,7 +58,11 @@ type Options struct {
 	// DemoFeed, when no feed is configured, is where the demo listens for
 	// HL7 v2 over MLLP (carerecord demo: 127.0.0.1:2575). Unlike a
 	// configured feed, an address already in use only costs a warning.
+	// With the demo's live feeds on (config Demo.LiveFeeds) it is the first
+	// of four feeds on consecutive ports (see demofeeds.go).
 	DemoFeed string
+	// DemoFeedEvery is how often the live feeds send (0: every 1.5 s).
+	DemoFeedEvery time.Duration
 }
 
 // Server is one running carerecord: a store, a listener and the handlers.
@@ -71,7 +76,8 @@ type Server struct {
 	ready    chan struct{}
 	reg      *search.Registry // search parameters, shared by the API and the demo loader
 	engine   *engine          // the integration engine; nil when no feed is configured
-	demoFeed bool             // the only feed is Options.DemoFeed
+	demoFeed bool             // the feeds are the demo's (Options.DemoFeed)
+	live     bool             // the demo's feeds are the live synthetic ones
 }
 
 // New opens the store and the listener; Serve starts answering. On error
@@ -102,8 +108,12 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		s.baseURL = "http://" + ln.Addr().String()
 	}
 	if len(cfg.Feeds) == 0 && opts.DemoFeed != "" {
-		s.cfg.SetMLLP(opts.DemoFeed)
 		s.demoFeed = true
+		if feeds, ok := liveFeedConfig(opts.DemoFeed); ok && opts.Demo && cfg.Demo.LiveFeeds {
+			s.cfg.Feeds, s.live = feeds, true
+		} else {
+			s.cfg.SetMLLP(opts.DemoFeed)
+		}
 	}
 	if s.engine, err = s.openEngine(ctx); err != nil {
 		ln.Close()
@@ -171,9 +181,18 @@ func (s *Server) Serve(ctx context.Context) error {
 	if s.engine != nil {
 		ectx, stopEngine := context.WithCancel(ctx)
 		wg := s.engine.run(ectx, s)
+		if s.live {
+			s.runLiveFeeds(ectx, wg)
+		}
 		engineDone = func() { stopEngine(); wg.Wait(); s.engine.close() }
 		for i, addr := range s.MLLPAddrs() {
-			fmt.Fprintf(s.opts.Out, "carerecord: feed %s: HL7 v2 over MLLP at %s\n", s.engine.feeds[i].Name, addr)
+			f := s.engine.feeds[i]
+			if addr != "" {
+				fmt.Fprintf(s.opts.Out, "carerecord: feed %s: HL7 v2 over MLLP at %s\n", f.Name, addr)
+			}
+			if f.Drop != "" {
+				fmt.Fprintf(s.opts.Out, "carerecord: feed %s: HL7 v2 files dropped in %s\n", f.Name, f.Drop)
+			}
 		}
 	}
 	close(s.ready)
@@ -239,6 +258,11 @@ func (s *Server) printHints(ctx context.Context) {
 	if addrs := s.MLLPAddrs(); len(addrs) > 0 {
 		fmt.Fprintf(w, "  an HL7 v2 admission: go run ./cmd/carerecord send --to %s docs/examples/adt_a01.hl7\n", addrs[0])
 		fmt.Fprintf(w, "    then:              curl '%s/fhir/Patient?identifier=%s|9990000026&_revinclude=Encounter:patient'\n", s.baseURL, fhir.NHSNumberSystem)
+	}
+	if s.live && s.engine != nil {
+		fmt.Fprintf(w, "  live HL7 v2 feeds:   adt, results, documents, appointments (synthetic; off with --demo-feeds=false)\n")
+		fmt.Fprintf(w, "    watch them:        curl %s/engine/status\n", s.baseURL)
+		fmt.Fprintf(w, "    what they wrote:   curl '%s/fhir/Encounter?identifier=%s/visit-number|&_sort=-_lastUpdated'\n", s.baseURL, synthetic.LocalSystem(synthetic.FeedTrust))
 	}
 	fmt.Fprintf(w, "  stop with Ctrl-C; data stays in %s\n", s.cfg.DataDir)
 }

@@ -12,8 +12,12 @@
 // test range, telephone numbers from the Ofcom drama ranges, postcodes from
 // the unused area "KX", e-mail domains from ".example".
 //
-// It is a leaf package (layer 0, importing only fhir and nhsnumber); the demo
-// command and tests import it.
+// Feed generates the demo's live HL7 v2 feeds about the same people (see
+// NewFeed): ADT, results, documents and appointments, as an acute trust's
+// systems send them, equally pure and deterministic.
+//
+// It is layer 1, importing only fhir, hl7 and nhsnumber; the demo command
+// and tests import it.
 package synthetic
 
 import (
