@@ -235,7 +235,7 @@ func (fq *fileQueuer) reject(raw []byte, offset int64, perr error) error {
 		rj.ControlID = hdr.ControlID()
 	}
 	pctx, cancel := context.WithTimeout(fq.ctx, publishTimeout)
-	err := fq.q.Reject(pctx, fq.feed.Name, raw, rj.Reason, rj.Location)
+	err := fq.q.Reject(pctx, queue.Message{Feed: fq.feed.Name, ID: rj.ControlID, Body: raw}, rj.Reason, rj.Location)
 	cancel()
 	switch {
 	case err == nil:

@@ -76,7 +76,8 @@ func (f *fileQueue) PublishBulk(_ context.Context, msgs []queue.Message) error {
 	return nil
 }
 
-func (f *fileQueue) Reject(_ context.Context, feed string, body []byte, reason, location string) error {
+func (f *fileQueue) Reject(_ context.Context, m queue.Message, reason, location string) error {
+	feed, body := m.Feed, m.Body
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.max > 0 && len(body) > f.max {

@@ -119,7 +119,7 @@ type Queue interface {
 	// Publish stores a message durably on the live lane.
 	Publish(ctx context.Context, m queue.Message) error
 	// Reject stores a message that did not parse in the dead-letter store.
-	Reject(ctx context.Context, feed string, body []byte, reason, location string) error
+	Reject(ctx context.Context, m queue.Message, reason, location string) error
 }
 
 var _ Queue = (*queue.Queue)(nil)

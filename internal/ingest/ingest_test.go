@@ -298,7 +298,7 @@ func TestMalformedRejected(t *testing.T) {
 	if err != nil || len(dls) != 1 {
 		t.Fatalf("dead letters: %d, %v", len(dls), err)
 	}
-	if string(dls[0].Message.Body) != malformed("BAD1", "") || dls[0].Error == "" {
+	if string(dls[0].Message.Body) != malformed("BAD1", "") || dls[0].Error == "" || dls[0].Message.ID != "BAD1" {
 		t.Errorf("dead letter %+v", dls[0])
 	}
 	if code := c.roundTrip(adt("OK1", "9990000018", "")); code != hl7.AA {

@@ -180,11 +180,13 @@ func (c *connection) reject(ctx context.Context, frame []byte, perr error) (ack 
 	loc := location(detail.Location)
 	hdr, herr := hl7.ParseHeader(frame)
 	log := c.log
+	m := queue.Message{Feed: c.cfg.Name, Body: frame}
 	if herr == nil {
 		log = log.With("control_id", hdr.ControlID(), "type", hdr.Type().String())
+		m.ID = hdr.ControlID()
 	}
 	pctx, cancel := context.WithTimeout(ctx, publishTimeout)
-	derr := c.q.Reject(pctx, c.cfg.Name, frame, perr.Error(), loc)
+	derr := c.q.Reject(pctx, m, perr.Error(), loc)
 	cancel()
 	if herr != nil {
 		log.Warn("unreadable message header; closing the connection", "err", herr, "location", loc, "bytes", len(frame), "dead_lettered", derr == nil)

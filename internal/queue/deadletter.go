@@ -212,16 +212,18 @@ func (q *Queue) Discard(ctx context.Context, id uint64) error {
 // did not parse, so no handler will ever see it) straight in the
 // dead-letter store of feed, with the reason and where in the message the
 // problem lies, so that an operator can inspect it, fix it and Reprocess it.
-// The same body rejected twice within the de-duplication window is stored
-// once. Like every dead letter it holds patient data: the reason must not be
-// logged.
-func (q *Queue) Reject(ctx context.Context, feed string, body []byte, reason, location string) error {
+// m gives the feed, the body and, when its header could be read, the
+// control id (ID); its key and event time are not used. The same body
+// rejected twice within the de-duplication window is stored once. Like
+// every dead letter it holds patient data: the reason must not be logged.
+func (q *Queue) Reject(ctx context.Context, m Message, reason, location string) error {
+	feed, body := m.Feed, m.Body
 	if !tokenRE.MatchString(feed) {
 		return fmt.Errorf("%w: feed %q: use letters, digits, - and _", ErrInvalid, feed)
 	}
 	now := time.Now().UTC()
 	dl := DeadLetter{
-		Message: Message{Feed: feed, Body: body},
+		Message: Message{Feed: feed, ID: m.ID, Body: body},
 		Lane:    Live, Error: reason, Location: location, Queued: now, Failed: now,
 	}
 	data, err := json.Marshal(dl)

@@ -16,7 +16,7 @@ func TestReject(t *testing.T) {
 		ctx := context.Background()
 		body := []byte("MSH|^~\\&|bad")
 		for range 2 {
-			if err := fx.q.Reject(ctx, "adt", body, "invalid segment name", "ZZ1"); err != nil {
+			if err := fx.q.Reject(ctx, queue.Message{Feed: "adt", ID: "C1", Body: body}, "invalid segment name", "ZZ1"); err != nil {
 				t.Fatalf("reject: %v", err)
 			}
 		}
@@ -25,10 +25,10 @@ func TestReject(t *testing.T) {
 			t.Fatalf("dead letters: %d, %v", len(dls), err)
 		}
 		dl := dls[0]
-		if string(dl.Message.Body) != string(body) || dl.Error != "invalid segment name" || dl.Location != "ZZ1" || dl.Message.Feed != "adt" || dl.Failed.IsZero() {
+		if string(dl.Message.Body) != string(body) || dl.Error != "invalid segment name" || dl.Location != "ZZ1" || dl.Message.Feed != "adt" || dl.Message.ID != "C1" || dl.Failed.IsZero() {
 			t.Errorf("dead letter %+v", dl)
 		}
-		if err := fx.q.Reject(ctx, "no spaces", body, "x", ""); !errors.Is(err, queue.ErrInvalid) {
+		if err := fx.q.Reject(ctx, queue.Message{Feed: "no spaces", Body: body}, "x", ""); !errors.Is(err, queue.ErrInvalid) {
 			t.Errorf("bad feed: %v", err)
 		}
 		if err := fx.q.Reprocess(ctx, dl.ID, []byte("MSH|fixed")); err != nil {
