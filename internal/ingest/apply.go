@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
+	"unicode/utf8"
 
 	"carerecord/internal/search"
 	"carerecord/internal/store"
@@ -18,20 +20,29 @@ import (
 // older event never replaces what a newer one said.
 const EventTimeURL = "https://fhir.carerecord.example/StructureDefinition/event-time"
 
-// Outcome counts what Apply did with a message's entries.
+// Outcome counts what Apply did with a message's entries, and the messages
+// it skipped whole.
 type Outcome struct {
 	Written    int // became the current version
 	Unchanged  int // the record already said exactly this: nothing written
 	Superseded int // from an older event than the stored one: kept in history only
+	Duplicate  int // messages whose key was applied before: none of their entries looked at
 }
 
 // Applier writes mapped HL7 v2 messages (v2fhir.Result) into the record,
 // each message (or batch of messages) in one transaction, so that a message
 // is applied whole or not at all. It is what the queue's consumer calls.
 //
-//   - Idempotent: an entry whose resource (with its event time) equals the
-//     stored current version writes nothing, so a message delivered twice,
-//     or a whole feed replayed, changes nothing the second time.
+//   - Exactly once, for keyed messages (ApplyKeyed): the message's key is
+//     recorded in the store's inbox (store.Tx.Once) in the transaction that
+//     writes its entries, and a message whose key is there already is
+//     skipped whole. A message committed but not acknowledged to the queue
+//     before a crash, and so delivered again, changes nothing, even when a
+//     later message about the same resource was applied meanwhile.
+//   - Idempotent without a key: an entry whose resource (with its event
+//     time) equals the stored current version writes nothing, so a message
+//     delivered twice, or a whole feed replayed, changes nothing the second
+//     time unless a later message about the same resource came between.
 //   - Ordered by event time, not arrival: an upsert from an older event
 //     than the stored version's is recorded in the resource's history and
 //     the newer content written again as current (a backload never rolls a
@@ -51,37 +62,49 @@ func NewApplier(st store.Store, reg *search.Registry) *Applier {
 	return &Applier{st: st, reg: reg}
 }
 
-// Apply writes r in one transaction.
+// Keyed is one message's mapped result with the key that names the
+// message for exactly-once application.
+type Keyed struct {
+	// Key is the same for every delivery of one message and differs
+	// between messages of every feed, e.g. the feed's name and the
+	// message's queue sequence. It is recorded in the store's inbox as
+	// KeyPrefix + Key, at most store.MaxOnceKey bytes of UTF-8. Empty: no
+	// inbox, as Apply.
+	Key    string
+	Result *v2fhir.Result
+}
+
+// KeyPrefix is put before a Keyed.Key in the store's inbox, whose keys
+// other writers share.
+const KeyPrefix = "v2:"
+
+// Apply writes r in one transaction, without a key.
 func (a *Applier) Apply(ctx context.Context, r *v2fhir.Result) (Outcome, error) {
 	return a.ApplyAll(ctx, []*v2fhir.Result{r})
 }
 
-// ApplyAll writes several messages' results, in order, in one transaction:
-// all or none. The queue's consumer applies each partition's waiting
-// messages this way, so a busy feed pays for one commit per batch instead
-// of one per message. The search index is extracted before the
-// transaction opens, so the writer is held only for the writes.
+// ApplyAll is ApplyKeyed without keys: each entry is applied unless the
+// record already says the same.
 func (a *Applier) ApplyAll(ctx context.Context, rs []*v2fhir.Result) (Outcome, error) {
-	type prepared struct {
-		e    v2fhir.Entry
-		body []byte
-		x    *search.Index
+	ms := make([]Keyed, len(rs))
+	for i, r := range rs {
+		ms[i].Result = r
 	}
-	var entries []prepared
-	for _, r := range rs {
-		for _, e := range r.Entries {
-			p := prepared{e: e}
-			if len(e.Resource) > 0 {
-				body, err := withEventTime(e.Resource, e.EventTime)
-				if err != nil {
-					return Outcome{}, fmt.Errorf("ingest: %s/%s: %w", e.Type, e.ID, err)
-				}
-				if p.x, err = a.reg.Extract(e.Type, body); err != nil {
-					return Outcome{}, fmt.Errorf("ingest: index %s/%s: %w", e.Type, e.ID, err)
-				}
-				p.body = body
-			}
-			entries = append(entries, p)
+	return a.ApplyKeyed(ctx, ms)
+}
+
+// ApplyKeyed writes several messages' results, in order, in one
+// transaction: all or none. The queue's consumer applies each partition's
+// waiting messages this way, so a busy feed pays for one commit per batch
+// instead of one per message. A message with a key already recorded, by an
+// earlier transaction or earlier in ms, is skipped whole and counted in
+// Outcome.Duplicate. The search index is extracted before the transaction
+// opens, so the writer is held only for the writes.
+func (a *Applier) ApplyKeyed(ctx context.Context, ms []Keyed) (Outcome, error) {
+	msgs := make([]prepared, len(ms))
+	for i, m := range ms {
+		if err := msgs[i].prepare(a.reg, m); err != nil {
+			return Outcome{}, err
 		}
 	}
 	// A Write function may run more than once, so it counts into a fresh
@@ -89,14 +112,70 @@ func (a *Applier) ApplyAll(ctx context.Context, rs []*v2fhir.Result) (Outcome, e
 	var out Outcome
 	err := a.st.Write(ctx, func(tx store.Tx) error {
 		out = Outcome{}
-		for _, p := range entries {
-			if err := a.applyEntry(ctx, tx, p.e, p.body, p.x, &out); err != nil {
-				return fmt.Errorf("ingest: apply %s/%s: %w", p.e.Type, p.e.ID, err)
+		for _, m := range msgs {
+			if m.key != "" {
+				first, err := tx.Once(ctx, m.key)
+				if err != nil {
+					return fmt.Errorf("ingest: record message key: %w", err)
+				}
+				if !first {
+					out.Duplicate++
+					continue
+				}
+			}
+			for _, p := range m.entries {
+				if err := a.applyEntry(ctx, tx, p.e, p.body, p.x, &out); err != nil {
+					return fmt.Errorf("ingest: apply %s/%s: %w", p.e.Type, p.e.ID, err)
+				}
 			}
 		}
 		return nil
 	})
 	return out, err
+}
+
+// prepared is one message ready for the transaction: its inbox key and its
+// entries with their event times set and search indexes extracted.
+type prepared struct {
+	key     string
+	entries []preparedEntry
+}
+
+type preparedEntry struct {
+	e    v2fhir.Entry
+	body []byte // nil: the entry has no resource
+	x    *search.Index
+}
+
+// errBadKey is returned for a Keyed.Key the inbox cannot hold.
+var errBadKey = fmt.Errorf("ingest: message key must be at most %d bytes of UTF-8 without NUL", store.MaxOnceKey-len(KeyPrefix))
+
+func (p *prepared) prepare(reg *search.Registry, m Keyed) error {
+	if m.Key != "" {
+		p.key = KeyPrefix + m.Key
+		if len(p.key) > store.MaxOnceKey || !utf8.ValidString(m.Key) || strings.IndexByte(m.Key, 0) >= 0 {
+			return errBadKey
+		}
+	}
+	if m.Result == nil {
+		return nil
+	}
+	p.entries = make([]preparedEntry, 0, len(m.Result.Entries))
+	for _, e := range m.Result.Entries {
+		pe := preparedEntry{e: e}
+		if len(e.Resource) > 0 {
+			body, err := withEventTime(e.Resource, e.EventTime)
+			if err != nil {
+				return fmt.Errorf("ingest: %s/%s: %w", e.Type, e.ID, err)
+			}
+			if pe.x, err = reg.Extract(e.Type, body); err != nil {
+				return fmt.Errorf("ingest: index %s/%s: %w", e.Type, e.ID, err)
+			}
+			pe.body = body
+		}
+		p.entries = append(p.entries, pe)
+	}
+	return nil
 }
 
 func (a *Applier) applyEntry(ctx context.Context, tx store.Tx, e v2fhir.Entry, body []byte, x *search.Index, out *Outcome) error {

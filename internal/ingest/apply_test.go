@@ -174,3 +174,79 @@ func TestEventTimeInMeta(t *testing.T) {
 		}
 	}
 }
+
+// A batch delivered again after it was committed (a crash before the queue
+// heard) writes nothing, though its older message would otherwise be
+// recorded again as superseded history; a key applied before skips its
+// message even when the content differs; messages without a key are
+// applied as before.
+func TestApplyKeyedExactlyOnce(t *testing.T) {
+	a, st := openApplier(t)
+	ctx := context.Background()
+	batch := []ingest.Keyed{
+		{Key: "pas:1", Result: &v2fhir.Result{Entries: []v2fhir.Entry{patientEntry("p", "York", "2024-01-01T10:00:00Z")}}},
+		{Key: "pas:2", Result: &v2fhir.Result{Entries: []v2fhir.Entry{patientEntry("p", "Leeds", "2024-03-01T10:00:00Z")}}},
+	}
+	out, err := a.ApplyKeyed(ctx, batch)
+	if err != nil || out != (ingest.Outcome{Written: 2}) {
+		t.Fatalf("first delivery: %+v, %v; want 2 written", out, err)
+	}
+	if n := len(versions(t, st, "Patient", "p")); n != 2 {
+		t.Fatalf("after the first delivery: %d versions, want 2", n)
+	}
+	out, err = a.ApplyKeyed(ctx, batch)
+	if err != nil || out != (ingest.Outcome{Duplicate: 2}) {
+		t.Fatalf("second delivery: %+v, %v; want 2 duplicates", out, err)
+	}
+	if n := len(versions(t, st, "Patient", "p")); n != 2 {
+		t.Errorf("after the second delivery: %d versions, want still 2", n)
+	}
+
+	// Same key, other content: skipped. A new key in the same batch, and a
+	// key repeated within the batch, are applied once.
+	out, err = a.ApplyKeyed(ctx, []ingest.Keyed{
+		{Key: "pas:2", Result: &v2fhir.Result{Entries: []v2fhir.Entry{patientEntry("p", "Hull", "2024-06-01T10:00:00Z")}}},
+		{Key: "pas:3", Result: &v2fhir.Result{Entries: []v2fhir.Entry{patientEntry("q", "Ripon", "2024-06-01T10:00:00Z")}}},
+		{Key: "pas:3", Result: &v2fhir.Result{Entries: []v2fhir.Entry{patientEntry("q", "Selby", "2024-07-01T10:00:00Z")}}},
+	})
+	if err != nil || out != (ingest.Outcome{Written: 1, Duplicate: 2}) {
+		t.Fatalf("mixed batch: %+v, %v; want 1 written, 2 duplicates", out, err)
+	}
+	if vs := versions(t, st, "Patient", "p"); len(vs) != 2 || !strings.Contains(string(vs[0].Body), "Leeds") {
+		t.Errorf("Patient/p changed by a duplicate key: %d versions", len(vs))
+	}
+	if vs := versions(t, st, "Patient", "q"); len(vs) != 1 || !strings.Contains(string(vs[0].Body), "Ripon") {
+		t.Errorf("Patient/q: %d versions, want the first pas:3 only", len(vs))
+	}
+
+	// Without keys the old behaviour: the redelivered older message is
+	// recorded again as history.
+	out, err = a.ApplyAll(ctx, []*v2fhir.Result{batch[0].Result})
+	if err != nil || out != (ingest.Outcome{Superseded: 1}) {
+		t.Errorf("unkeyed redelivery: %+v, %v; want 1 superseded", out, err)
+	}
+}
+
+// A batch that fails records none of its keys: delivered again, it is
+// applied.
+func TestApplyKeyedFailedBatch(t *testing.T) {
+	a, st := openApplier(t)
+	ctx := context.Background()
+	good := ingest.Keyed{Key: "pas:1", Result: &v2fhir.Result{Entries: []v2fhir.Entry{patientEntry("p", "York", "2024-01-01T10:00:00Z")}}}
+	// An entry without an id fails in the transaction, after pas:1 was
+	// recorded and written.
+	bad := ingest.Keyed{Key: "pas:2", Result: &v2fhir.Result{Entries: []v2fhir.Entry{patientEntry("", "Leeds", "2024-02-01T10:00:00Z")}}}
+	if _, err := a.ApplyKeyed(ctx, []ingest.Keyed{good, bad}); err == nil {
+		t.Fatal("a batch with an entry without an id succeeded")
+	}
+	if n := len(versions(t, st, "Patient", "p")); n != 0 {
+		t.Fatalf("a failed batch left %d versions", n)
+	}
+	out, err := a.ApplyKeyed(ctx, []ingest.Keyed{good})
+	if err != nil || out != (ingest.Outcome{Written: 1}) {
+		t.Errorf("after a failed batch: %+v, %v; want its message applied", out, err)
+	}
+	if _, err := a.ApplyKeyed(ctx, []ingest.Keyed{{Key: strings.Repeat("k", store.MaxOnceKey), Result: good.Result}}); err == nil {
+		t.Error("a key longer than the inbox holds was accepted")
+	}
+}

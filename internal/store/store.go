@@ -80,7 +80,21 @@ type Tx interface {
 	// existed returns ErrNotFound; deleting one already deleted returns the
 	// existing deletion and writes nothing. ifMatch as in Put.
 	Delete(ctx context.Context, typ, id string, ifMatch int64) (*Resource, error)
+	// Once records key in the store's inbox of applied keys, in this
+	// transaction, and reports whether it was new: false when the key was
+	// recorded before, by this transaction or by one committed earlier. A
+	// caller that applies outside input exactly once (a queued message,
+	// named by its feed and queue position) calls Once first and writes
+	// nothing when it returns false. The key commits with the transaction's
+	// other writes or not at all: a Write that fails leaves no key. Keys are
+	// opaque, 1 to MaxOnceKey bytes, and share one namespace across the
+	// store, so callers prefix them with what they apply (e.g. "v2:").
+	// Store.PruneOnce forgets old keys.
+	Once(ctx context.Context, key string) (first bool, err error)
 }
+
+// MaxOnceKey is the longest key Tx.Once accepts, in bytes.
+const MaxOnceKey = 255
 
 // HistoryQuery selects versions for _history. Type and ID narrow it to a
 // type or an instance; both empty means the whole system.
@@ -118,6 +132,12 @@ type Store interface {
 	// most limit of them: the change feed. A reader saves the last Seq it
 	// handled and resumes from there.
 	Changes(ctx context.Context, after int64, limit int) ([]Resource, error)
+	// PruneOnce deletes the keys Tx.Once recorded before the instant before
+	// (each key keeps the LastUpdated of the transaction that recorded it)
+	// and returns how many it deleted: the inbox's retention. A message
+	// delivered again after its key was pruned is applied again, so keep
+	// keys longer than any message can wait to be redelivered.
+	PruneOnce(ctx context.Context, before time.Time) (int64, error)
 	// Close releases the store. Pending Writes finish first.
 	Close() error
 }

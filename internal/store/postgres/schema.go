@@ -5,6 +5,8 @@ package postgres
 // there for what each holds) in PostgreSQL types: seq comes from the
 // identity sequence of resource_versions, last_updated is a timestamptz.
 // resources.compartment is reserved for sharding by patient (Citus).
+// applied_keys (version 3, store.Tx.Once) keeps applied_at as a timestamptz
+// like last_updated.
 var migrations = []string{
 	`CREATE TABLE resource_versions (
 		seq          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -39,6 +41,11 @@ var migrations = []string{
 	);
 	CREATE INDEX resource_tokens_lookup ON resource_tokens (type, param, value, system) INCLUDE (id);`,
 	`DROP TABLE resource_tokens;` + indexSchema,
+	`CREATE TABLE applied_keys (
+		key        text COLLATE "C" PRIMARY KEY,
+		applied_at timestamptz NOT NULL
+	);
+	CREATE INDEX applied_keys_time ON applied_keys (applied_at);`,
 }
 
 // indexSchema is the search index (version 2): the tables of store/sqlite's

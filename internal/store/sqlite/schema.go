@@ -18,6 +18,10 @@ package sqlite
 //
 // resource_tokens (version 1) held identifier tokens; version 2 replaces it
 // with the typed search index (see indexSchema).
+//
+// applied_keys (version 3) is the inbox of store.Tx.Once: each key with the
+// LastUpdated (Unix milliseconds) of the transaction that recorded it, which
+// store.Store.PruneOnce deletes by through applied_keys_time.
 var migrations = []string{
 	`CREATE TABLE resource_versions (
 		seq          INTEGER PRIMARY KEY,
@@ -52,6 +56,11 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	CREATE INDEX resource_tokens_lookup ON resource_tokens (type, param, value, system);`,
 	`DROP TABLE resource_tokens;` + indexSchema,
+	`CREATE TABLE applied_keys (
+		key        TEXT    PRIMARY KEY,
+		applied_at INTEGER NOT NULL -- Unix milliseconds, UTC
+	) WITHOUT ROWID;
+	CREATE INDEX applied_keys_time ON applied_keys (applied_at);`,
 }
 
 // indexSchema is the search index (version 2). Each idx_ table holds the

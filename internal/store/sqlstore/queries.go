@@ -22,6 +22,7 @@ const (
 	stmtWriteVersion         // Dialect.WriteVersion, when set
 	stmtNewest               // seq and LastUpdated of the newest version
 	stmtClaimResource        // a create's resources row, unless the resource has one
+	stmtOnce                 // record a Tx.Once key, unless recorded
 	stmtSavepoint            // savepoint statements of the committer
 	stmtRelease
 	stmtRollbackTo
@@ -46,6 +47,7 @@ var stmtText = [numStmts]string{
 	stmtNewest:      `SELECT seq, last_updated FROM resource_versions ORDER BY seq DESC LIMIT 1`,
 	stmtClaimResource: `INSERT INTO resources (type, id, version, deleted, seq) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (type, id) DO NOTHING`,
+	stmtOnce:       `INSERT INTO applied_keys (key, applied_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
 	stmtSavepoint:  `SAVEPOINT w`,
 	stmtRelease:    `RELEASE SAVEPOINT w`,
 	stmtRollbackTo: `ROLLBACK TO SAVEPOINT w`,
@@ -62,7 +64,7 @@ var (
 	readStmts  = []int{stmtCurrent, stmtVRead, stmtTokens, stmtTokensSys, stmtChanges}
 	writeStmts = []int{stmtCurrent, stmtMeta, stmtTokens, stmtTokensSys,
 		stmtInsVersion, stmtInsResource, stmtUpdResource,
-		stmtWriteVersion, stmtNewest, stmtClaimResource, stmtSavepoint, stmtRelease, stmtRollbackTo}
+		stmtWriteVersion, stmtNewest, stmtClaimResource, stmtOnce, stmtSavepoint, stmtRelease, stmtRollbackTo}
 )
 
 // insVersionSeq is stmtInsVersion with Dialect.AssignSeq: seq is the first

@@ -16,6 +16,8 @@
 // outside its Tx but the results it records. Reads
 // use a separate pool and never wait for the committer. All versions
 // committed together share one LastUpdated, which never goes backwards.
+// Tx.Once keys (table applied_keys) are written in the group transaction
+// like versions, stamped with that LastUpdated.
 //
 // Optionally (WithBackgroundCheckpoint, used by store/sqlite) a second
 // goroutine folds the write-ahead log into the database file on a

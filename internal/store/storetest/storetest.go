@@ -79,6 +79,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"ChangesPaging", testChangesPaging},
 		{"Stats", testStats},
 		{"CloseDrains", testCloseDrains},
+		{"OnceFirst", testOnceFirst},
+		{"OnceRolledBack", func(t *testing.T, s store.Store) { testOnceRolledBack(t, s, c.failStatement) }},
+		{"OnceConcurrent", testOnceConcurrent},
+		{"PruneOnce", testPruneOnce},
 		{"Search", func(t *testing.T, _ store.Store) { testSearch(t, newStore) }},
 	}
 	for _, tc := range tests {

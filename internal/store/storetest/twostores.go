@@ -51,6 +51,12 @@ func RunTwoStores(t *testing.T, open func(t *testing.T) (store.Store, store.Stor
 				feed[i].LastUpdated, feed[i].Seq, feed[i-1].LastUpdated, feed[i-1].Seq)
 		}
 	}
+	if got := once(t, a, "two-stores"); !sameBools(got, true) {
+		t.Errorf("Once on one store = %v, want [true]", got)
+	}
+	if got := once(t, b, "two-stores"); !sameBools(got, false) {
+		t.Errorf("Once on the other store after the first committed = %v, want [false]", got)
+	}
 	for _, s := range []store.Store{a, b} {
 		all := readAllChanges(t, s, 0, 1000)
 		if len(all) != len(feed) {
