@@ -93,10 +93,11 @@ func partition(key string, n int) int {
 	return int(h.Sum32() % uint32(n))
 }
 
-// dedupID is feed, control id and a hash of the content: the same message
+// DedupID is feed, control id and a hash of the content: the same message
 // sent twice has the same id; a corrected message under a reused control id
-// does not.
-func dedupID(m Message) string {
+// does not. The queue drops a second copy within its de-duplication window;
+// the record side can use it to recognise a message it has applied.
+func (m Message) DedupID() string {
 	sum := sha256.Sum256(m.Body)
 	return m.Feed + ":" + m.ID + ":" + hex.EncodeToString(sum[:16])
 }

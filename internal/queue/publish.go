@@ -18,7 +18,7 @@ func (q *Queue) Publish(ctx context.Context, m Message) error {
 	if err := q.validate(m); err != nil {
 		return err
 	}
-	_, err := q.publish(ctx, q.natsMsg(Live, m, dedupID(m)))
+	_, err := q.publish(ctx, q.natsMsg(Live, m, m.DedupID()))
 	return err
 }
 
@@ -76,7 +76,7 @@ const bulkWindow = 1024
 func (q *Queue) publishAsync(ctx context.Context, msgs []Message) error {
 	futures := make([]jetstream.PubAckFuture, 0, len(msgs))
 	for _, m := range msgs {
-		f, err := q.js.PublishMsgAsync(q.natsMsg(Bulk, m, dedupID(m)))
+		f, err := q.js.PublishMsgAsync(q.natsMsg(Bulk, m, m.DedupID()))
 		if err != nil {
 			return publishErr("bulk", err)
 		}

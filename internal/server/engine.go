@@ -2,15 +2,20 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
+	"time"
 
 	"carerecord/internal/config"
 	"carerecord/internal/hl7"
 	"carerecord/internal/ingest"
 	"carerecord/internal/queue"
+	"carerecord/internal/store"
 	"carerecord/internal/v2fhir"
 )
 
@@ -110,6 +115,7 @@ func (e *engine) run(ctx context.Context, s *Server) *sync.WaitGroup {
 		}
 	})
 	wg.Go(func() { e.watchDrops(ctx, s.opts.Logger) })
+	wg.Go(func() { e.pruneInbox(ctx, s.store, s.opts.Logger) })
 	return &wg
 }
 
@@ -124,7 +130,7 @@ func (e *engine) handle(ctx context.Context, d queue.Delivery) error {
 	}
 	k := batchKey{d.Lane, d.Partition}
 	e.mu.Lock()
-	e.pending[k] = append(e.pending[k], mapped{feed: d.Feed, res: res})
+	e.pending[k] = append(e.pending[k], mapped{feed: d.Feed, key: applyKey(d.Message), res: res})
 	e.mu.Unlock()
 	return nil
 }
@@ -167,11 +173,11 @@ func (e *engine) flush(ctx context.Context, lane queue.Lane, part int) error {
 	if len(batch) == 0 {
 		return nil
 	}
-	rs := make([]*v2fhir.Result, len(batch))
+	ms := make([]ingest.Keyed, len(batch))
 	for i, m := range batch {
-		rs[i] = m.res
+		ms[i] = ingest.Keyed{Key: m.key, Result: m.res}
 	}
-	_, err := e.apply.ApplyAll(ctx, rs)
+	_, err := e.apply.ApplyKeyed(ctx, ms)
 	for _, m := range batch {
 		e.beat.note(m.feed, err)
 	}
@@ -188,7 +194,47 @@ type batchKey struct {
 // mapped is a message mapped and waiting for its partition's flush.
 type mapped struct {
 	feed string
+	key  string // the message's key in the record's inbox
 	res  *v2fhir.Result
+}
+
+// applyKey names a message in the record's inbox of applied messages: its
+// feed, control id and content (the queue's de-duplication id), so that a
+// message delivered again after a crash, or sent again later, is applied
+// once. A corrected message under a reused control id is a new message.
+// An id too long for the inbox is hashed.
+func applyKey(m queue.Message) string {
+	k := m.DedupID()
+	if len(k) > store.MaxOnceKey-len(ingest.KeyPrefix) {
+		sum := sha256.Sum256([]byte(k))
+		k = "h:" + hex.EncodeToString(sum[:])
+	}
+	return k
+}
+
+// inboxRetention is how long the record remembers an applied message's
+// key. A message delivered again later than this (it would have to wait
+// in the queue, applied but unacknowledged, for as long) or sent again is
+// still recognised when it matches the current record.
+const inboxRetention = 30 * 24 * time.Hour
+
+// pruneInbox forgets applied-message keys older than inboxRetention, once
+// at start and then every hour, so the inbox does not grow without bound.
+func (e *engine) pruneInbox(ctx context.Context, st store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := st.PruneOnce(ctx, time.Now().Add(-inboxRetention)); err != nil && ctx.Err() == nil {
+			log.Warn("prune the inbox of applied messages", "err", err)
+		} else if n > 0 {
+			log.Info("pruned the inbox of applied messages", "keys", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 func (e *engine) close() {
