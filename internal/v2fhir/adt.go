@@ -262,7 +262,8 @@ func (m *mapper) merge() error {
 		if err != nil {
 			return err
 		}
-		m.res.Merges = append(m.res.Merges, Merge{Survivor: surv, Merged: merged})
+		m.res.Merges = append(m.res.Merges, Merge{Survivor: surv, Merged: merged,
+			SurvivorID: m.patientIDOf(surv), MergedID: m.patientIDOf(merged)})
 	}
 	return nil
 }

@@ -13,8 +13,8 @@
 //
 // A Feed names its source organisation (ODS code), the base URI of its local
 // identifier systems, where its NHS number sits (a PID-3 repetition with a
-// configured type code, NH by default and HN at some trusts, or a configured
-// assigning authority, or PID-2 in old v2.2 feeds) and its time zone, in which
+// configured type code, NH or HN by default, or a configured assigning
+// authority, or PID-2 in old v2.2 feeds) and its time zone, in which
 // timestamps without a UTC offset are read (Europe/London for NHS feeds; nil
 // means UTC).
 //
@@ -56,7 +56,8 @@
 // often carries stale or partial demographics.
 //
 // ADT A34 and A40 carry an explicit Merge instruction (survivor keys from PID,
-// merged keys from MRG-1) instead of resources.
+// merged keys from MRG-1, and the logical ids the feed's messages give the
+// two Patients) instead of resources.
 //
 // # Events
 //

@@ -163,3 +163,57 @@ func TestJSONString(t *testing.T) {
 		t.Error("empty members not left out")
 	}
 }
+
+// A feed that names no NHS number type codes takes NH and HN, the codes the
+// engine keys messages by; one that names its codes takes only those.
+func TestNHSNumberTypeCodes(t *testing.T) {
+	const pid = "PID|1||RZZ100001^^^RZZMRN^MR~9990000018^^^NHS^"
+	tests := []struct {
+		name, typ string
+		codes     []string
+		nhs       string // want Result.Patient.NHSNumber
+		local     int    // want local identifiers
+	}{
+		{"default takes NH", "NH", nil, "9990000018", 1},
+		{"default takes HN", "HN", nil, "9990000018", 1},
+		{"default leaves other codes local", "MR", nil, "", 2},
+		{"named codes only", "HN", []string{"NH"}, "", 2},
+		{"named HN", "HN", []string{"HN"}, "9990000018", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			msg := parseCase(t, "MSH|^~\\&|PAS|RZZ|||20240101120000||ADT^A28|1|P|2.4\nEVN|A28|20240101120000\n"+pid+tt.typ+"||SMITH^JANE")
+			feed := testFeed(t)
+			feed.NHSNumber.TypeCodes = tt.codes
+			res, err := Map(msg, feed)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Patient.NHSNumber != tt.nhs || len(res.Patient.Local) != tt.local {
+				t.Errorf("NHS number %q and %d local identifiers, want %q and %d", res.Patient.NHSNumber, len(res.Patient.Local), tt.nhs, tt.local)
+			}
+		})
+	}
+}
+
+// A merge names the Patients by the ids the feed's other messages give
+// them, so that whoever applies it finds both records.
+func TestMergeIDsAddressThePatients(t *testing.T) {
+	patientID := func(pid string) string {
+		res, err := Map(parseCase(t, "MSH|^~\\&|PAS|RZZ|||20240101120000||ADT^A28|1|P|2.4\nEVN|A28|20240101120000\n"+pid), testFeed(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.PatientID
+	}
+	survivor := patientID("PID|1||RZZ100001^^^RZZMRN^MR~9990000018^^^NHS^NH||SMITH^JANE")
+	merged := patientID("PID|1||RZZ100010^^^RZZMRN^MR||SMITH^JANE")
+	res, err := Map(parseCase(t, "MSH|^~\\&|PAS|RZZ|||20240102120000||ADT^A40|2|P|2.4\nEVN|A40|20240102120000\n"+
+		"PID|1||RZZ100001^^^RZZMRN^MR~9990000018^^^NHS^NH||SMITH^JANE\nMRG|RZZ100010^^^RZZMRN^MR"), testFeed(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Merges) != 1 || res.Merges[0].SurvivorID != survivor || res.Merges[0].MergedID != merged || survivor == merged {
+		t.Errorf("merges %+v, want survivor %s and merged %s", res.Merges, survivor, merged)
+	}
+}

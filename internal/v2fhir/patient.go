@@ -37,13 +37,18 @@ func (m *mapper) identify(pid seg) error {
 	}
 	m.keys = keys
 	m.res.Patient = &m.keys
-	if len(keys.Local) > 0 {
-		m.patientID = m.id("Patient", keys.Local[0].System, keys.Local[0].Value)
-	} else {
-		m.patientID = m.id("Patient", fhir.NHSNumberSystem, keys.NHSNumber)
-	}
+	m.patientID = m.patientIDOf(keys)
 	m.res.PatientID = m.patientID
 	return nil
+}
+
+// patientIDOf is the logical id of the feed's Patient with keys: from its
+// first local identifier, else its NHS number.
+func (m *mapper) patientIDOf(keys PatientKeys) string {
+	if len(keys.Local) > 0 {
+		return m.id("Patient", keys.Local[0].System, keys.Local[0].Value)
+	}
+	return m.id("Patient", fhir.NHSNumberSystem, keys.NHSNumber)
 }
 
 // keysFrom reads identity keys from the identifier list in field list of s
@@ -54,7 +59,7 @@ func (m *mapper) keysFrom(s seg, list, alt, verif int) (PatientKeys, error) {
 	rule := m.feed.NHSNumber
 	types := rule.TypeCodes
 	if types == nil {
-		types = []string{"NH"}
+		types = DefaultNHSNumberTypeCodes
 	}
 	useNHS := func(v, where string) {
 		v = strings.ReplaceAll(v, " ", "")

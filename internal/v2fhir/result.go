@@ -28,11 +28,19 @@ type NHSNumberRule struct {
 	// Field is 3 (PID-3, the default) or 2 (PID-2, old v2.2 feeds).
 	Field int
 	// TypeCodes are the CX-5 identifier type codes that mark the NHS number
-	// repetition of PID-3; nil means {"NH"}.
+	// repetition of PID-3; nil means DefaultNHSNumberTypeCodes.
 	TypeCodes []string
 	// Authorities are CX-4.1 assigning authorities that also mark it, e.g. "NHS".
 	Authorities []string
 }
+
+// DefaultNHSNumberTypeCodes mark the NHS number in PID-3 when a feed names
+// none: NH, and HN, which some trusts' Epic sends. They are the codes the
+// integration engine keys a feed's messages by (ingest.DefaultNHSNumberTypeCodes),
+// so that the message that is ordered by its NHS number is also recorded
+// with it. A value with one of them that fails the modulus 11 check is not
+// taken as an NHS number (nor kept as another identifier).
+var DefaultNHSNumberTypeCodes = []string{"NH", "HN"}
 
 // Op is what the applier should do with an entry.
 type Op string
@@ -71,10 +79,16 @@ type PatientKeys struct {
 }
 
 // Merge is an A34/A40 instruction: the merged patient's identity joins the
-// survivor's.
+// survivor's. SurvivorID and MergedID are the logical ids this feed's
+// messages give the two Patients (as Result.PatientID), so that whoever
+// applies the merge finds the records to link: in FHIR, the merged Patient
+// inactive with a link replaced-by the survivor, the survivor with a link
+// that replaces it, and nothing of either deleted.
 type Merge struct {
-	Survivor PatientKeys `json:"survivor"`
-	Merged   PatientKeys `json:"merged"`
+	Survivor   PatientKeys `json:"survivor"`
+	Merged     PatientKeys `json:"merged"`
+	SurvivorID string      `json:"survivorId"`
+	MergedID   string      `json:"mergedId"`
 }
 
 // Warning is something dropped or invalid, with where it was.
