@@ -1,8 +1,11 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // A feed may take HL7 v2 over MLLP, files from a drop folder, or both; the
@@ -18,6 +21,8 @@ func TestFeedSources(t *testing.T) {
 		{"both, live lane", Feed{Name: "rad", MLLP: ":2576", Drop: "/srv/hl7/rad", DropLane: "live"}, ""},
 		{"neither", Feed{Name: "doc"}, "feeds: doc: give mllp"},
 		{"bad lane", Feed{Name: "lab", Drop: "/srv/hl7/lab", DropLane: "fast"}, "feeds: lab: drop_lane"},
+		{"heartbeat", Feed{Name: "pas", MLLP: ":2575", Heartbeat: 10 * time.Minute}, ""},
+		{"negative heartbeat", Feed{Name: "pas", MLLP: ":2575", Heartbeat: -time.Minute}, "feeds: pas: heartbeat"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -34,5 +39,28 @@ func TestFeedSources(t *testing.T) {
 	}
 	if f := (Feed{MLLP: ":2575"}).FeedDefaults(); f.DropLane != "" {
 		t.Errorf("a feed without a drop folder has drop lane %q", f.DropLane)
+	}
+}
+
+// A feed's heartbeat is written as a duration in the YAML file; a feed
+// without one is not watched, and check-config shows it.
+func TestFeedHeartbeat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "feeds.yml")
+	yml := "feeds:\n  - {name: pas, mllp: 127.0.0.1:2575, heartbeat: 5m}\n  - {name: lab, mllp: 127.0.0.1:2576, heartbeat: 200ms}\n  - {name: doc, mllp: 127.0.0.1:2577}\n"
+	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := Default()
+	if err := c.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := []time.Duration{c.Feeds[0].Heartbeat, c.Feeds[1].Heartbeat, c.Feeds[2].Heartbeat}; got[0] != 5*time.Minute || got[1] != 200*time.Millisecond || got[2] != 0 {
+		t.Errorf("heartbeats %v, want [5m 200ms 0]", got)
+	}
+	if s := c.String(); !strings.Contains(s, "feed: pas mllp 127.0.0.1:2575 ods RZZ heartbeat 5m0s\n") || !strings.Contains(s, "feed: doc mllp 127.0.0.1:2577 ods RZZ\n") {
+		t.Errorf("check-config shows:\n%s", s)
 	}
 }

@@ -28,6 +28,10 @@
 // server's POST /engine/feeds/{feed}/messages, its drop folders and
 // `carerecord ingest` use it.
 //
+// A feed's Stats (FeedConfig.Stats; CountFiles for files) is told of each
+// connection and of what became of each message taken, for the server's
+// feed figures (/engine/status, /metrics).
+//
 // Acknowledgements honour MSH-15 and MSH-16 (hl7.AckRequested). Framing
 // errors (bytes between frames, a frame cut short) are logged and skipped;
 // an oversized frame closes the connection. Each connection has an idle
@@ -75,6 +79,9 @@ type FeedConfig struct {
 	// MaxConns bounds the feed's concurrent connections (default 64); more
 	// are accepted and closed at once.
 	MaxConns int
+	// Stats, if set, is told of connections and of each message taken
+	// (see Stats).
+	Stats Stats
 }
 
 // Defaults.

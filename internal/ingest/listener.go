@@ -35,6 +35,7 @@ func Serve(ctx context.Context, ln net.Listener, feed FeedConfig, q Queue, log *
 		log = slog.Default()
 	}
 	log = log.With("feed", cfg.Name)
+	q = counted(q, cfg.Stats)
 	stop := context.AfterFunc(ctx, func() { ln.Close() })
 	defer stop()
 
@@ -67,8 +68,14 @@ func Serve(ctx context.Context, ln net.Listener, feed FeedConfig, q Queue, log *
 			conn.Close()
 			continue
 		}
+		if cfg.Stats != nil {
+			cfg.Stats.Connected()
+		}
 		wg.Go(func() {
 			defer func() { <-slots }()
+			if cfg.Stats != nil {
+				defer cfg.Stats.Disconnected()
+			}
 			c := &connection{cfg: cfg, q: q, conn: conn, log: log.With("remote", conn.RemoteAddr().String())}
 			c.serve(ctx)
 		})

@@ -212,7 +212,8 @@ func (s *sender) roundTrip(ctx context.Context, controlID string, body []byte) (
 		s.conn, s.r = conn, mllp.NewReader(conn)
 		s.r.AllowLineBreaks(true)
 	}
-	stop := context.AfterFunc(ctx, func() { s.conn.SetDeadline(time.Now()) })
+	conn := s.conn // not s.conn in the func: send may close and clear it before the func has run
+	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
 	_ = s.conn.SetDeadline(time.Now().Add(s.opts.AckTimeout))
 	if err := mllp.WriteFrame(s.conn, body); err != nil {
