@@ -40,6 +40,8 @@ Usage:
                                 files and folders of HL7 v2 messages into a running server
   carerecord dead-letters --to URL list|show ID|reprocess ID...|reprocess --all|discard ID...
                                 the engine's dead letters on a running server (see --help)
+  carerecord messages --to URL [--feed F] [--type T] [--control-id C] [--patient ID] [--since T] [--until T] | show ID
+                                the record's message log on a running server (see --help)
   carerecord version
 
 Every command takes --config FILE (YAML) and --log-level. Settings come from
@@ -95,6 +97,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return runIngest(rest, stdout, stderr)
 	case "dead-letters":
 		return runDeadLetters(rest, stdout, stderr)
+	case "messages":
+		return runMessages(rest, stdout, stderr)
 	}
 	cmd, ok := commands[name]
 	if !ok {

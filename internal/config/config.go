@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -45,7 +46,16 @@ type Config struct {
 	// NATSURL selects an external NATS JetStream cluster for the queue
 	// ("nats://host:4222,..."); empty runs an embedded one in DataDir.
 	NATSURL string `yaml:"nats"`
+	// MessageRetention is how long the record's message log keeps each
+	// inbound HL7 v2 message (raw, with what it became) after it was
+	// received; older ones are pruned hourly. YAML as a Go duration
+	// ("720h"); 0 keeps them for ever. Default 30 days.
+	MessageRetention time.Duration `yaml:"message_retention"`
 }
+
+// DefaultMessageRetention is how long the message log keeps a message
+// unless told otherwise.
+const DefaultMessageRetention = 30 * 24 * time.Hour
 
 // Feed is one inbound HL7 v2 feed: an MLLP listener, a drop folder or both,
 // and whose messages it carries.
@@ -68,6 +78,13 @@ type Feed struct {
 	// LocalSystem is the base URI of the organisation's identifier systems
 	// (default urn:carerecord:local:<ODS>).
 	LocalSystem string `yaml:"local_system"`
+	// Heartbeat is how often the feed is expected to bring a message, e.g.
+	// "5m": the engine's status flags the feed as silent when nothing has
+	// arrived for longer. Zero (the default) does not watch the feed:
+	// a sensible interval depends on the system and the hour (an ADT
+	// feed is rarely quiet for minutes, a clinic-letter feed may be quiet
+	// all night), and a guessed one raises alarms people learn to ignore.
+	Heartbeat time.Duration `yaml:"heartbeat"`
 }
 
 // DefaultFeedODS is the organisation of a feed that names none.
@@ -105,6 +122,8 @@ func Default() Config {
 		MaxBodyBytes: 64 << 20,
 		LogLevel:     "info",
 		Demo:         Demo{Patients: 1000, Seed: 1, LiveFeeds: true},
+
+		MessageRetention: DefaultMessageRetention,
 	}
 }
 
@@ -122,6 +141,8 @@ const (
 	EnvDemoFeeds    = "CARERECORD_DEMO_FEEDS"
 	EnvMLLP         = "CARERECORD_MLLP"
 	EnvNATS         = "CARERECORD_NATS"
+
+	EnvMessageRetention = "CARERECORD_MESSAGE_RETENTION"
 )
 
 // LoadFile overlays the YAML file at path onto c. Unknown keys are errors,
@@ -155,6 +176,13 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 	str(EnvNATS, &c.NATSURL)
 	if v := getenv(EnvMLLP); v != "" {
 		c.SetMLLP(v)
+	}
+	if v := getenv(EnvMessageRetention); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("environment %s: want a duration such as 720h, got %q", EnvMessageRetention, v)
+		}
+		c.MessageRetention = d
 	}
 	if v := getenv(EnvDemoFeeds); v != "" {
 		b, err := strconv.ParseBool(v)
@@ -231,9 +259,15 @@ func (c *Config) Validate() error {
 		if f.Drop != "" && f.DropLane != "bulk" && f.DropLane != "live" {
 			errs = append(errs, fmt.Errorf("feeds: %s: drop_lane %q: want bulk or live", f.Name, f.DropLane))
 		}
+		if f.Heartbeat < 0 {
+			errs = append(errs, fmt.Errorf("feeds: %s: heartbeat %s: want a duration such as 5m, or 0 not to watch the feed", f.Name, f.Heartbeat))
+		}
 	}
 	if c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
 		errs = append(errs, errors.New("nats: want nats://host:port (several separated by commas)"))
+	}
+	if c.MessageRetention < 0 {
+		errs = append(errs, fmt.Errorf("message_retention %s: must not be negative (0 keeps messages for ever)", c.MessageRetention))
 	}
 	if c.Demo.Patients < 0 || c.Demo.Patients > 10_000_000 {
 		errs = append(errs, fmt.Errorf("demo.patients %d: must be 0-10000000", c.Demo.Patients))

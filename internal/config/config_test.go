@@ -110,6 +110,7 @@ func TestBadFiles(t *testing.T) {
 		"feed-no-source.bad.yml": "feeds: lab: give mllp",
 		"feed-drop-lane.bad.yml": "feeds: lab: drop_lane",
 		"nats.bad.yml":           "nats",
+		"retention.bad.yml":      "message_retention",
 	}
 	files, _ := filepath.Glob("testdata/*.bad.yml")
 	if len(files) != len(want) {

@@ -80,6 +80,7 @@ func bind(fs *flag.FlagSet, c *Config, set Set) {
 			return nil
 		})
 		fs.StringVar(&c.NATSURL, "nats", c.NATSURL, "external NATS JetStream URL for the queue; empty: embedded in the data folder (env "+EnvNATS+")")
+		fs.DurationVar(&c.MessageRetention, "message-retention", c.MessageRetention, "how long the message log keeps each HL7 v2 message; 0: for ever (env "+EnvMessageRetention+")")
 	}
 	if set&DemoFlags != 0 {
 		fs.IntVar(&c.Demo.Patients, "patients", c.Demo.Patients, "synthetic patients to generate into an empty store (env "+EnvPatients+")")
@@ -101,11 +102,15 @@ func (c Config) String() string {
 	if c.NATSURL != "" {
 		out += "nats: " + redactDSN(c.NATSURL) + "\n"
 	}
+	out += "message_retention: " + c.MessageRetention.String() + "\n"
 	for _, f := range c.Feeds {
 		f = f.FeedDefaults()
 		out += fmt.Sprintf("feed: %s mllp %s ods %s", f.Name, f.MLLP, f.ODS)
 		if f.Drop != "" {
 			out += fmt.Sprintf(" drop %s (%s lane)", f.Drop, f.DropLane)
+		}
+		if f.Heartbeat > 0 {
+			out += fmt.Sprintf(" heartbeat %s", f.Heartbeat)
 		}
 		out += "\n"
 	}

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"carerecord/internal/fhir"
 	"carerecord/internal/search"
 	"carerecord/internal/store"
 	"carerecord/internal/v2fhir"
@@ -72,7 +74,31 @@ type Keyed struct {
 	// inbox, as Apply.
 	Key    string
 	Result *v2fhir.Result
+	// Log, when not nil, is the message's record in the store's message
+	// log (store.MessageRecord), written with tx.LogMessage in the
+	// transaction that applies the message, so that the log never
+	// disagrees with the record. The caller sets what only it knows (feed,
+	// control id, received time, raw message); ApplyKeyed fills in the
+	// rest: Key (the inbox key), Type, EventTime and Patients from Result
+	// when empty, Status, Outcome (see Outcome lines) and ID. A message
+	// whose Result is unsupported or has no entries is logged unsupported;
+	// a duplicate (its key applied before) is logged too, as a duplicate
+	// with no outcome, so the log shows every delivery the record took.
+	Log *store.MessageRecord
 }
+
+// Outcome lines of a logged message, one per entry: "Type/id/_history/N"
+// when the entry became version N, the current one; with " unchanged"
+// when the record already said it (N is the current version); with
+// " superseded" when it came from an older event than the stored one
+// (version N keeps it in history, the newer state is current again as
+// N+1); "Type/id not stored" for a status change of something the record
+// does not hold.
+const (
+	effectUnchanged  = " unchanged"
+	effectSuperseded = " superseded"
+	effectNotStored  = " not stored"
+)
 
 // KeyPrefix is put before a Keyed.Key in the store's inbox, whose keys
 // other writers share.
@@ -98,8 +124,9 @@ func (a *Applier) ApplyAll(ctx context.Context, rs []*v2fhir.Result) (Outcome, e
 // waiting messages this way, so a busy feed pays for one commit per batch
 // instead of one per message. A message with a key already recorded, by an
 // earlier transaction or earlier in ms, is skipped whole and counted in
-// Outcome.Duplicate. The search index is extracted before the transaction
-// opens, so the writer is held only for the writes.
+// Outcome.Duplicate. Each message with a Log is logged in the same
+// transaction (see Keyed.Log). The search index is extracted before the
+// transaction opens, so the writer is held only for the writes.
 func (a *Applier) ApplyKeyed(ctx context.Context, ms []Keyed) (Outcome, error) {
 	msgs := make([]prepared, len(ms))
 	for i, m := range ms {
@@ -113,20 +140,36 @@ func (a *Applier) ApplyKeyed(ctx context.Context, ms []Keyed) (Outcome, error) {
 	err := a.st.Write(ctx, func(tx store.Tx) error {
 		out = Outcome{}
 		for _, m := range msgs {
+			first := true
 			if m.key != "" {
-				first, err := tx.Once(ctx, m.key)
-				if err != nil {
+				var err error
+				if first, err = tx.Once(ctx, m.key); err != nil {
 					return fmt.Errorf("ingest: record message key: %w", err)
 				}
-				if !first {
-					out.Duplicate++
-					continue
+			}
+			if !first {
+				out.Duplicate++
+				if err := m.logAs(ctx, tx, store.MessageDuplicate, nil); err != nil {
+					return err
 				}
+				continue
+			}
+			var effects []string // what each entry became, for the log
+			var ep *[]string
+			if m.log != nil {
+				ep = &effects
 			}
 			for _, p := range m.entries {
-				if err := a.applyEntry(ctx, tx, p.e, p.body, p.x, &out); err != nil {
+				if err := a.applyEntry(ctx, tx, p.e, p.body, p.x, &out, ep); err != nil {
 					return fmt.Errorf("ingest: apply %s/%s: %w", p.e.Type, p.e.ID, err)
 				}
+			}
+			status := store.MessageApplied
+			if m.unsupported {
+				status = store.MessageUnsupported
+			}
+			if err := m.logAs(ctx, tx, status, effects); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -137,8 +180,10 @@ func (a *Applier) ApplyKeyed(ctx context.Context, ms []Keyed) (Outcome, error) {
 // prepared is one message ready for the transaction: its inbox key and its
 // entries with their event times set and search indexes extracted.
 type prepared struct {
-	key     string
-	entries []preparedEntry
+	key         string
+	entries     []preparedEntry
+	unsupported bool                 // nothing in the message can be applied
+	log         *store.MessageRecord // Keyed.Log
 }
 
 type preparedEntry struct {
@@ -150,12 +195,31 @@ type preparedEntry struct {
 // errBadKey is returned for a Keyed.Key the inbox cannot hold.
 var errBadKey = fmt.Errorf("ingest: message key must be at most %d bytes of UTF-8 without NUL", store.MaxOnceKey-len(KeyPrefix))
 
+// logAs writes the message's log record, if it has one, with its status
+// and outcome, and keeps the ID it was given.
+func (p *prepared) logAs(ctx context.Context, tx store.Tx, status store.MessageStatus, outcome []string) error {
+	if p.log == nil {
+		return nil
+	}
+	p.log.Status, p.log.Outcome = status, outcome
+	id, err := tx.LogMessage(ctx, *p.log)
+	if err != nil {
+		return fmt.Errorf("ingest: log message: %w", err)
+	}
+	p.log.ID = id
+	return nil
+}
+
 func (p *prepared) prepare(reg *search.Registry, m Keyed) error {
 	if m.Key != "" {
 		p.key = KeyPrefix + m.Key
 		if len(p.key) > store.MaxOnceKey || !utf8.ValidString(m.Key) || strings.IndexByte(m.Key, 0) >= 0 {
 			return errBadKey
 		}
+	}
+	p.unsupported = m.Result == nil || m.Result.Unsupported || len(m.Result.Entries) == 0
+	if p.log = m.Log; p.log != nil {
+		fillLog(p.log, p.key, m.Result)
 	}
 	if m.Result == nil {
 		return nil
@@ -178,15 +242,25 @@ func (p *prepared) prepare(reg *search.Registry, m Keyed) error {
 	return nil
 }
 
-func (a *Applier) applyEntry(ctx context.Context, tx store.Tx, e v2fhir.Entry, body []byte, x *search.Index, out *Outcome) error {
+// applyEntry applies one entry, counts it in out and, when effects is not
+// nil, adds what it became to it (an Outcome line).
+func (a *Applier) applyEntry(ctx context.Context, tx store.Tx, e v2fhir.Entry, body []byte, x *search.Index, out *Outcome, effects *[]string) error {
+	note := func(r *store.Resource, what string) {
+		if effects != nil {
+			*effects = append(*effects, effect(e, r, what))
+		}
+	}
 	cur, err := tx.Read(ctx, e.Type, e.ID)
 	switch {
 	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone):
 		if body == nil {
+			note(nil, effectNotStored)
 			return nil // a status change for something never stored, with nothing to store
 		}
 		out.Written++
-		return a.put(ctx, tx, e.Type, e.ID, body, x)
+		r, err := a.put(ctx, tx, e.Type, e.ID, body, x)
+		note(r, "")
+		return err
 	case err != nil:
 		return err
 	}
@@ -199,34 +273,84 @@ func (a *Applier) applyEntry(ctx context.Context, tx store.Tx, e v2fhir.Entry, b
 		}
 	}
 	if body == nil {
+		note(cur, effectUnchanged)
 		return nil
 	}
 	same, err := sameResource(cur.Body, body)
 	if err != nil || same {
 		if same {
 			out.Unchanged++
+			note(cur, effectUnchanged)
 		}
 		return err
 	}
 	if older(e.EventTime, eventTimeOf(cur.Body)) {
 		// Record the older fact, then the newer state again as current.
 		out.Superseded++
-		if err := a.put(ctx, tx, e.Type, e.ID, body, x); err != nil {
+		r, err := a.put(ctx, tx, e.Type, e.ID, body, x)
+		if err != nil {
 			return err
 		}
+		note(r, effectSuperseded)
 		curX, err := a.reg.Extract(e.Type, cur.Body)
 		if err != nil {
 			return err
 		}
-		return a.put(ctx, tx, e.Type, e.ID, cur.Body, curX)
+		_, err = a.put(ctx, tx, e.Type, e.ID, cur.Body, curX)
+		return err
 	}
 	out.Written++
-	return a.put(ctx, tx, e.Type, e.ID, body, x)
+	r, err := a.put(ctx, tx, e.Type, e.ID, body, x)
+	note(r, "")
+	return err
 }
 
-func (a *Applier) put(ctx context.Context, tx store.Tx, typ, id string, body []byte, x *search.Index) error {
-	_, err := tx.Put(ctx, store.Put{Type: typ, ID: id, Body: body, Index: x})
-	return err
+func (a *Applier) put(ctx context.Context, tx store.Tx, typ, id string, body []byte, x *search.Index) (*store.Resource, error) {
+	return tx.Put(ctx, store.Put{Type: typ, ID: id, Body: body, Index: x})
+}
+
+// effect is an Outcome line: what entry e became (r: the version).
+func effect(e v2fhir.Entry, r *store.Resource, what string) string {
+	if r == nil {
+		return e.Type + "/" + e.ID + what
+	}
+	return e.Type + "/" + e.ID + "/_history/" + strconv.FormatInt(r.Version, 10) + what
+}
+
+// fillLog sets the parts of a message's log record that ApplyKeyed knows
+// before the transaction: the inbox key, and from the mapping the type,
+// the event time and the patient identifiers, where the caller left them
+// empty.
+func fillLog(m *store.MessageRecord, key string, r *v2fhir.Result) {
+	m.Key = key
+	if r == nil {
+		return
+	}
+	if m.Type == "" {
+		m.Type = r.MessageType
+	}
+	if m.EventTime == "" {
+		m.EventTime = r.EventTime
+	}
+	if m.Patients != nil {
+		return
+	}
+	add := func(k *v2fhir.PatientKeys) {
+		if k == nil {
+			return
+		}
+		if k.NHSNumber != "" {
+			m.Patients = append(m.Patients, fhir.NHSNumberSystem+"|"+k.NHSNumber)
+		}
+		for _, l := range k.Local {
+			m.Patients = append(m.Patients, l.System+"|"+l.Value)
+		}
+	}
+	add(r.Patient)
+	for i := range r.Merges {
+		add(&r.Merges[i].Survivor)
+		add(&r.Merges[i].Merged)
+	}
 }
 
 // older reports whether event time a is strictly before b (FHIR dateTimes,

@@ -39,6 +39,8 @@ type engine struct {
 
 	mu      sync.Mutex
 	pending map[batchKey][]mapped // mapped messages awaiting their partition's flush
+
+	retention time.Duration // how long the message log keeps a message; 0: for ever (engine_messages.go)
 }
 
 // openEngine opens the queue, the feeds' listeners and their drop folders;
@@ -51,7 +53,7 @@ func (s *Server) openEngine(ctx context.Context) (*engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open the queue: %w", err)
 	}
-	e := &engine{q: q, apply: ingest.NewApplier(s.store, s.reg), byName: map[string]v2fhir.Feed{}, pending: map[batchKey][]mapped{}}
+	e := &engine{q: q, apply: ingest.NewApplier(s.store, s.reg), byName: map[string]v2fhir.Feed{}, pending: map[batchKey][]mapped{}, retention: s.cfg.MessageRetention}
 	for _, f := range s.cfg.Feeds {
 		f = f.FeedDefaults()
 		if err := prepareDrop(f.Drop); err != nil {
@@ -96,12 +98,14 @@ func (s *Server) MLLPAddrs() []string {
 // run serves the feeds and consumes the queue until ctx ends.
 func (e *engine) run(ctx context.Context, s *Server) *sync.WaitGroup {
 	var wg sync.WaitGroup
+	e.beat.start()
 	for i, f := range e.feeds {
 		ln := e.lns[i]
 		if ln == nil {
 			continue
 		}
 		fc := ingestFeed(f)
+		fc.Stats = e.beat.door(f.Name)
 		wg.Go(func() {
 			if err := ingest.Serve(ctx, ln, fc, e.q, s.opts.Logger); err != nil {
 				s.opts.Logger.Error("feed stopped", "feed", f.Name, "err", err)
@@ -125,19 +129,19 @@ func (e *engine) run(ctx context.Context, s *Server) *sync.WaitGroup {
 func (e *engine) handle(ctx context.Context, d queue.Delivery) error {
 	res, err := e.mapMessage(d)
 	if err != nil || res == nil {
-		e.beat.note(d.Feed, err)
+		e.beat.note(d.Feed, d.Queued, err)
 		return err
 	}
 	k := batchKey{d.Lane, d.Partition}
 	e.mu.Lock()
-	e.pending[k] = append(e.pending[k], mapped{feed: d.Feed, key: applyKey(d.Message), res: res})
+	e.pending[k] = append(e.pending[k], mapped{feed: d.Feed, key: applyKey(d.Message), res: res, at: d.Queued, msg: d.Message})
 	e.mu.Unlock()
 	return nil
 }
 
-// mapMessage parses and maps a delivery; nil (and no error) when there is
-// nothing for the record: an unsupported type is kept in the queue's
-// history and counted, not dropped silently.
+// mapMessage parses and maps a delivery. An unsupported type (or a message
+// with nothing for the record) is applied too, to be logged as unsupported
+// in the record's message log, not dropped silently.
 func (e *engine) mapMessage(d queue.Delivery) (*v2fhir.Result, error) {
 	feed, ok := e.byName[d.Feed]
 	if !ok {
@@ -154,9 +158,6 @@ func (e *engine) mapMessage(d queue.Delivery) (*v2fhir.Result, error) {
 			return nil, queue.Permanent(queue.At(me.Location, err))
 		}
 		return nil, queue.Permanent(err)
-	}
-	if res.Unsupported || len(res.Entries) == 0 {
-		return nil, nil
 	}
 	return res, nil
 }
@@ -175,11 +176,11 @@ func (e *engine) flush(ctx context.Context, lane queue.Lane, part int) error {
 	}
 	ms := make([]ingest.Keyed, len(batch))
 	for i, m := range batch {
-		ms[i] = ingest.Keyed{Key: m.key, Result: m.res}
+		ms[i] = ingest.Keyed{Key: m.key, Result: m.res, Log: m.logRecord()}
 	}
 	_, err := e.apply.ApplyKeyed(ctx, ms)
 	for _, m := range batch {
-		e.beat.note(m.feed, err)
+		e.beat.note(m.feed, m.at, err)
 	}
 	return err
 }
@@ -196,6 +197,9 @@ type mapped struct {
 	feed string
 	key  string // the message's key in the record's inbox
 	res  *v2fhir.Result
+	at   time.Time // when the queue stored it: the processing lag starts there
+	// msg is the message as queued (control id, raw body), for the message log.
+	msg queue.Message
 }
 
 // applyKey names a message in the record's inbox of applied messages: its
@@ -229,6 +233,7 @@ func (e *engine) pruneInbox(ctx context.Context, st store.Store, log *slog.Logge
 		} else if n > 0 {
 			log.Info("pruned the inbox of applied messages", "keys", n)
 		}
+		e.pruneMessages(ctx, st, log)
 		select {
 		case <-ctx.Done():
 			return

@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"carerecord/internal/config"
@@ -15,7 +15,8 @@ import (
 
 // The integration engine's operator endpoints, beside the FHIR API:
 //
-//	GET    /engine/status                       feeds, heartbeats, backlog per partition, dead-letter count
+//	GET    /engine/status                       feeds (state, senders, rates, lag, errors), backlog per partition, dead-letter count
+//	GET    /metrics                             the same in the Prometheus text format (metrics.go)
 //	GET    /engine/dead-letters?feed=F&after=N  dead letters (metadata only)
 //	GET    /engine/dead-letters/{id}            one, with the raw message
 //	POST   /engine/dead-letters/{id}/reprocess  queue it again (a body replaces the message: the fix)
@@ -27,31 +28,9 @@ import (
 // behind the operator role they are served on the same address as the API,
 // which is loopback by default.
 
-// heartbeat records each feed's last applied and last failed message.
-type heartbeat struct {
-	mu      sync.Mutex
-	applied map[string]time.Time
-	failed  map[string]time.Time
-	counts  map[string][2]int64 // applied, failed
-}
-
-func (h *heartbeat) note(feed string, err error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.applied == nil {
-		h.applied, h.failed, h.counts = map[string]time.Time{}, map[string]time.Time{}, map[string][2]int64{}
-	}
-	c := h.counts[feed]
-	if err == nil {
-		h.applied[feed] = time.Now().UTC()
-		c[0]++
-	} else {
-		h.failed[feed] = time.Now().UTC()
-		c[1]++
-	}
-	h.counts[feed] = c
-}
-
+// feedStatus is one feed in /engine/status. The counts and times come from
+// the engine's memory since it started (countingSince; see feedstats.go);
+// waiting and deadLetters are read from the queue.
 type feedStatus struct {
 	Name        string     `json:"name"`
 	MLLP        string     `json:"mllp"`
@@ -63,16 +42,79 @@ type feedStatus struct {
 	LastFailed  *time.Time `json:"lastFailed,omitempty"`
 	Waiting     uint64     `json:"waiting"`
 	DeadLetters uint64     `json:"deadLetters"`
+
+	State            string     `json:"state"`  // ok, silent, failing or idle
+	Reason           string     `json:"reason"` // the state in plain words
+	HeartbeatSeconds float64    `json:"heartbeatSeconds"`
+	Connections      int64      `json:"connections"`
+	Received         int64      `json:"received"`
+	Rejected         int64      `json:"rejected"`
+	NotStored        int64      `json:"notStored"`
+	DeadLettered     int64      `json:"deadLettered"`
+	LastReceived     *time.Time `json:"lastReceived,omitempty"`
+	LastMinute       minuteJSON `json:"lastMinute"`
+	Lag              *lagJSON   `json:"lagSeconds,omitempty"`
+}
+
+// minuteJSON is a feed's last 60 seconds.
+type minuteJSON struct {
+	Received     int64   `json:"received"`
+	Applied      int64   `json:"applied"`
+	Failed       int64   `json:"failedAttempts"`
+	Rejected     int64   `json:"rejected"`
+	NotStored    int64   `json:"notStored"`
+	DeadLettered int64   `json:"deadLettered"`
+	ErrorRate    float64 `json:"errorRate"`
+}
+
+// lagJSON is the processing lag, from the queue storing a message to its
+// being applied: the last one, and quantiles of the last minute's
+// (estimated from the histogram's buckets; absent when none was applied).
+type lagJSON struct {
+	Last float64  `json:"last"`
+	P50  *float64 `json:"p50,omitempty"`
+	P99  *float64 `json:"p99,omitempty"`
+	Max  *float64 `json:"max,omitempty"`
+}
+
+func newFeedStatus(f config.Feed, v feedView) feedStatus {
+	fs := feedStatus{Name: f.Name, Drop: f.Drop, ODS: f.ODS,
+		Applied: v.total.applied, Failed: v.total.failed,
+		State: v.state, Reason: v.reason, HeartbeatSeconds: seconds(f.Heartbeat),
+		Connections: v.conns, Received: v.total.received, Rejected: v.total.rejected,
+		NotStored: v.total.notStored, DeadLettered: v.total.deadLettered,
+		LastApplied: timeOrNil(v.lastApplied), LastFailed: timeOrNil(v.lastFailed), LastReceived: timeOrNil(v.lastReceived),
+		LastMinute: minuteJSON{Received: v.minute.received, Applied: v.minute.applied, Failed: v.minute.failed,
+			Rejected: v.minute.rejected, NotStored: v.minute.notStored, DeadLettered: v.minute.deadLettered,
+			ErrorRate: math.Round(v.minute.errorRate()*1e4) / 1e4},
+	}
+	if v.lag.total() > 0 {
+		fs.Lag = &lagJSON{Last: seconds(v.lastLag)}
+		if v.minuteLag.total() > 0 {
+			p50, p99, mx := seconds(v.minuteLag.quantile(0.5)), seconds(v.minuteLag.quantile(0.99)), seconds(v.minuteLag.max)
+			fs.Lag.P50, fs.Lag.P99, fs.Lag.Max = &p50, &p99, &mx
+		}
+	}
+	return fs
+}
+
+func timeOrNil(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
 }
 
 func (s *Server) engineRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /engine/status", s.engineStatus)
+	mux.Handle("GET /metrics", s.metricsHandler())
 	mux.HandleFunc("GET /engine/dead-letters", s.deadLetters)
 	mux.HandleFunc("GET /engine/dead-letters/{id}", s.deadLetter)
 	mux.HandleFunc("POST /engine/dead-letters/{id}/reprocess", s.reprocess)
 	mux.HandleFunc("DELETE /engine/dead-letters/{id}", s.discard)
 	mux.HandleFunc("POST /engine/dead-letters/reprocess", s.reprocessAll)
 	mux.HandleFunc("POST /engine/feeds/{feed}/messages", s.ingestMessages)
+	s.messageRoutes(mux) // GET /engine/messages[/{id}]: the record's message log (engine_messages.go)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -105,26 +147,17 @@ func (s *Server) engineStatus(w http.ResponseWriter, r *http.Request) {
 		Bulk        []uint64     `json:"bulkWaitingByPartition"`
 		DeadLetters uint64       `json:"deadLetters"`
 		QueueFull   bool         `json:"queueFull"`
+		Since       *time.Time   `json:"countingSince,omitempty"` // the feeds' counts are since then
 	}{Live: st.Live.ByPartition, Bulk: st.Bulk.ByPartition, DeadLetters: st.DeadLetters.Messages,
-		QueueFull: st.Live.Full() || st.Bulk.Full() || st.DeadLetters.Full()}
-	e.beat.mu.Lock()
+		QueueFull: st.Live.Full() || st.Bulk.Full() || st.DeadLetters.Full(), Since: timeOrNil(e.beat.since())}
 	for i, f := range e.feeds {
-		fs := feedStatus{Name: f.Name, Drop: f.Drop, ODS: f.ODS,
-			Waiting: st.Live.ByFeed[f.Name] + st.Bulk.ByFeed[f.Name], DeadLetters: st.DeadLetters.ByFeed[f.Name]}
+		fs := newFeedStatus(f, e.beat.view(f))
+		fs.Waiting, fs.DeadLetters = st.Live.ByFeed[f.Name]+st.Bulk.ByFeed[f.Name], st.DeadLetters.ByFeed[f.Name]
 		if ln := e.lns[i]; ln != nil {
 			fs.MLLP = ln.Addr().String()
 		}
-		c := e.beat.counts[f.Name]
-		fs.Applied, fs.Failed = c[0], c[1]
-		if t, ok := e.beat.applied[f.Name]; ok {
-			fs.LastApplied = &t
-		}
-		if t, ok := e.beat.failed[f.Name]; ok {
-			fs.LastFailed = &t
-		}
 		out.Feeds = append(out.Feeds, fs)
 	}
-	e.beat.mu.Unlock()
 	writeJSON(w, http.StatusOK, out)
 }
 

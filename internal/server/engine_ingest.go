@@ -51,7 +51,7 @@ func (e *engine) feed(name string) (config.Feed, bool) {
 // queueFile queues the messages of one file for feed f on lane: the one
 // path of the endpoint and of the drop folders.
 func (e *engine) queueFile(ctx context.Context, f config.Feed, r io.Reader, lane queue.Lane) (ingest.FileReport, error) {
-	return ingest.QueueFile(ctx, e.q, ingestFeed(f), r, lane)
+	return ingest.QueueFile(ctx, ingest.CountFiles(e.q, e.beat.door(f.Name)), ingestFeed(f), r, lane)
 }
 
 func (s *Server) ingestMessages(w http.ResponseWriter, r *http.Request) {

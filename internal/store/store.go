@@ -1,6 +1,8 @@
 // Package store owns the record store's contract: FHIR resources kept as
 // their JSON with every version, an ordered change feed across the whole
-// store, and atomic multi-resource writes.
+// store, and atomic multi-resource writes; beside them, the integration
+// engine's inbox of applied messages and its message log (messages.go),
+// written in the same transactions.
 //
 // The contract is small on purpose. Backends (store/sqlite, store/postgres)
 // implement Store; store/storetest is the one conformance suite every backend
@@ -91,6 +93,13 @@ type Tx interface {
 	// store, so callers prefix them with what they apply (e.g. "v2:").
 	// Store.PruneOnce forgets old keys.
 	Once(ctx context.Context, key string) (first bool, err error)
+	// LogMessage adds m to the store's message log (see MessageRecord) in
+	// this transaction and returns the ID it gave it: the log commits with
+	// the writes of the message it describes or not at all. m.ID is
+	// ignored; m.Status must be valid. Text that is not UTF-8, and NUL
+	// bytes, are replaced; line breaks in Patients and Outcome become
+	// spaces.
+	LogMessage(ctx context.Context, m MessageRecord) (id int64, err error)
 }
 
 // MaxOnceKey is the longest key Tx.Once accepts, in bytes.
@@ -138,6 +147,16 @@ type Store interface {
 	// delivered again after its key was pruned is applied again, so keep
 	// keys longer than any message can wait to be redelivered.
 	PruneOnce(ctx context.Context, before time.Time) (int64, error)
+	// SearchMessages returns logged messages matching f, newest Received
+	// first (by ID among equal instants), without their bodies unless
+	// f.WithBody.
+	SearchMessages(ctx context.Context, f MessageFilter) ([]MessageRecord, error)
+	// Message returns one logged message with its body, or ErrNotFound.
+	Message(ctx context.Context, id int64) (*MessageRecord, error)
+	// PruneMessages deletes logged messages Received before the instant
+	// before and returns how many: the message log's retention. Like
+	// PruneOnce it deletes in short batches between other writes.
+	PruneMessages(ctx context.Context, before time.Time) (int64, error)
 	// Close releases the store. Pending Writes finish first.
 	Close() error
 }

@@ -46,7 +46,35 @@ var migrations = []string{
 		applied_at timestamptz NOT NULL
 	);
 	CREATE INDEX applied_keys_time ON applied_keys (applied_at);`,
+	messageSchema,
 }
+
+// messageSchema is the message log (version 4): the tables of
+// store/sqlite's messageSchema (see there) with received a timestamptz and
+// type COLLATE "C", so that a type's prefix is a byte range.
+const messageSchema = `
+	CREATE TABLE messages (
+		id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		received   timestamptz NOT NULL,
+		feed       text        NOT NULL,
+		control_id text        NOT NULL,
+		type       text COLLATE "C" NOT NULL,
+		status     text        NOT NULL,
+		event_time text        NOT NULL,
+		key        text        NOT NULL,
+		patients   text        NOT NULL,
+		outcome    text        NOT NULL,
+		body       bytea       NOT NULL
+	);
+	CREATE INDEX messages_received ON messages (received, id);
+	CREATE INDEX messages_feed ON messages (feed, received, id);
+	CREATE INDEX messages_control_id ON messages (control_id);
+	CREATE TABLE message_patients (
+		value      text   NOT NULL,
+		system     text   NOT NULL,
+		message_id bigint NOT NULL,
+		PRIMARY KEY (value, system, message_id)
+	);`
 
 // indexSchema is the search index (version 2): the tables of store/sqlite's
 // indexSchema (see there) as heap tables with an index on (seq, pid) (to

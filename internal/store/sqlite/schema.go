@@ -61,7 +61,40 @@ var migrations = []string{
 		applied_at INTEGER NOT NULL -- Unix milliseconds, UTC
 	) WITHOUT ROWID;
 	CREATE INDEX applied_keys_time ON applied_keys (applied_at);`,
+	messageSchema,
 }
+
+// messageSchema is the message log (version 4; store.MessageRecord): one
+// row a message, its id the rowid, received in Unix milliseconds, patients
+// and outcome as lines of text, the raw message last so that listing
+// without it reads no overflow pages. Three indexes: by time (listing,
+// ranges, pruning), by feed and time, and by control id. message_patients
+// finds messages by patient identifier (value first, so a bare value is a
+// prefix); its rows are deleted by their whole key, read from the
+// message's patients, so it needs no second index by message.
+const messageSchema = `
+	CREATE TABLE messages (
+		id         INTEGER PRIMARY KEY,
+		received   INTEGER NOT NULL, -- Unix milliseconds, UTC
+		feed       TEXT    NOT NULL,
+		control_id TEXT    NOT NULL,
+		type       TEXT    NOT NULL,
+		status     TEXT    NOT NULL,
+		event_time TEXT    NOT NULL,
+		key        TEXT    NOT NULL,
+		patients   TEXT    NOT NULL,
+		outcome    TEXT    NOT NULL,
+		body       BLOB    NOT NULL
+	);
+	CREATE INDEX messages_received ON messages (received, id);
+	CREATE INDEX messages_feed ON messages (feed, received, id);
+	CREATE INDEX messages_control_id ON messages (control_id);
+	CREATE TABLE message_patients (
+		value      TEXT    NOT NULL,
+		system     TEXT    NOT NULL,
+		message_id INTEGER NOT NULL,
+		PRIMARY KEY (value, system, message_id)
+	) WITHOUT ROWID;`
 
 // indexSchema is the search index (version 2). Each idx_ table holds the
 // rows search.Index gives for the current, not-deleted version of each

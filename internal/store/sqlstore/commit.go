@@ -42,6 +42,7 @@ type group struct {
 	pending    []*request              // fns that succeeded; answered after COMMIT
 	newPids    map[pidKey]int64        // search_params rows added in tx
 	queued     [numTables][]any        // index rows not yet inserted (flushIndex)
+	msgRows    []any                   // message_patients rows not yet inserted (flushIndex)
 }
 
 // stmt returns writer statement i bound to g's transaction.
@@ -264,6 +265,7 @@ func (s *Store) runFn(g *group, r *request) (bool, error) {
 		for i := range g.queued {
 			g.queued[i] = g.queued[i][:0] // all fn's: the queue was empty when it began
 		}
+		g.msgRows = g.msgRows[:0]
 	default:
 		g.pending = append(g.pending, r)
 	}

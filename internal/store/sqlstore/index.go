@@ -49,6 +49,7 @@ var insertSizes = [...]int{32, 16, 8, 4, 2, 1}
 type idxStmts struct {
 	del [numTables]*sql.Stmt
 	ins [numTables][len(insertSizes)]*sql.Stmt
+	msg [len(insertSizes)]*sql.Stmt // message_patients rows (messages.go)
 }
 
 func (x *idxStmts) all() []*sql.Stmt {
@@ -56,7 +57,7 @@ func (x *idxStmts) all() []*sql.Stmt {
 	for i := range x.ins {
 		out = append(out, x.ins[i][:]...)
 	}
-	return out
+	return append(out, x.msg[:]...)
 }
 
 func prepareIndex(ctx context.Context, db *sql.DB, d Dialect) (idxStmts, error) {
@@ -73,6 +74,13 @@ func prepareIndex(ctx context.Context, db *sql.DB, d Dialect) (idxStmts, error) 
 				closeStmts(x.all())
 				return x, fmt.Errorf("sqlstore: prepare index insert: %w", err)
 			}
+		}
+	}
+	for i, n := range insertSizes {
+		var err error
+		if x.msg[i], err = db.PrepareContext(ctx, d.q(messagePatientsInsert(n))); err != nil {
+			closeStmts(x.all())
+			return x, fmt.Errorf("sqlstore: prepare message log insert: %w", err)
 		}
 	}
 	return x, nil
@@ -344,6 +352,9 @@ func (t *txView) writeIndex(typ string, seq int64, x *search.Index) error {
 // function that runs in a savepoint, and before COMMIT.
 func (g *group) flushIndex() error {
 	ctx := context.Background()
+	if err := g.flushMessagePatients(ctx); err != nil {
+		return err
+	}
 	for tb := range numTables {
 		args := g.queued[tb]
 		width := 3 + len(idxTables[tb].cols)

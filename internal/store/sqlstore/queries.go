@@ -23,6 +23,7 @@ const (
 	stmtNewest               // seq and LastUpdated of the newest version
 	stmtClaimResource        // a create's resources row, unless the resource has one
 	stmtOnce                 // record a Tx.Once key, unless recorded
+	stmtLogMessage           // a message log row, returns its id
 	stmtSavepoint            // savepoint statements of the committer
 	stmtRelease
 	stmtRollbackTo
@@ -48,6 +49,7 @@ var stmtText = [numStmts]string{
 	stmtClaimResource: `INSERT INTO resources (type, id, version, deleted, seq) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (type, id) DO NOTHING`,
 	stmtOnce:       `INSERT INTO applied_keys (key, applied_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
+	stmtLogMessage: logMessage,
 	stmtSavepoint:  `SAVEPOINT w`,
 	stmtRelease:    `RELEASE SAVEPOINT w`,
 	stmtRollbackTo: `ROLLBACK TO SAVEPOINT w`,
@@ -64,7 +66,7 @@ var (
 	readStmts  = []int{stmtCurrent, stmtVRead, stmtTokens, stmtTokensSys, stmtChanges}
 	writeStmts = []int{stmtCurrent, stmtMeta, stmtTokens, stmtTokensSys,
 		stmtInsVersion, stmtInsResource, stmtUpdResource,
-		stmtWriteVersion, stmtNewest, stmtClaimResource, stmtOnce, stmtSavepoint, stmtRelease, stmtRollbackTo}
+		stmtWriteVersion, stmtNewest, stmtClaimResource, stmtOnce, stmtLogMessage, stmtSavepoint, stmtRelease, stmtRollbackTo}
 )
 
 // insVersionSeq is stmtInsVersion with Dialect.AssignSeq: seq is the first

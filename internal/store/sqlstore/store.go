@@ -17,7 +17,8 @@
 // use a separate pool and never wait for the committer. All versions
 // committed together share one LastUpdated, which never goes backwards.
 // Tx.Once keys (table applied_keys) are written in the group transaction
-// like versions, stamped with that LastUpdated.
+// like versions, stamped with that LastUpdated, and so are the message
+// log's rows (Tx.LogMessage; messages.go).
 //
 // Optionally (WithBackgroundCheckpoint, used by store/sqlite) a second
 // goroutine folds the write-ahead log into the database file on a

@@ -83,6 +83,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store, opts ...Option) {
 		{"OnceRolledBack", func(t *testing.T, s store.Store) { testOnceRolledBack(t, s, c.failStatement) }},
 		{"OnceConcurrent", testOnceConcurrent},
 		{"PruneOnce", testPruneOnce},
+		{"MessageSearch", testMessageSearch},
+		{"MessageText", testMessageText},
+		{"MessageRolledBack", func(t *testing.T, s store.Store) { testMessageRolledBack(t, s, c.failStatement) }},
+		{"PruneMessages", testPruneMessages},
 		{"Search", func(t *testing.T, _ store.Store) { testSearch(t, newStore) }},
 	}
 	for _, tc := range tests {
