@@ -164,6 +164,11 @@ func (a *Applier) ApplyKeyed(ctx context.Context, ms []Keyed) (Outcome, error) {
 					return fmt.Errorf("ingest: apply %s/%s: %w", p.e.Type, p.e.ID, err)
 				}
 			}
+			for _, mg := range m.merges {
+				if err := a.applyMerge(ctx, tx, mg, m.eventTime, &out, ep); err != nil {
+					return fmt.Errorf("ingest: merge Patient/%s into Patient/%s: %w", mg.MergedID, mg.SurvivorID, err)
+				}
+			}
 			status := store.MessageApplied
 			if m.unsupported {
 				status = store.MessageUnsupported
@@ -184,6 +189,8 @@ type prepared struct {
 	entries     []preparedEntry
 	unsupported bool                 // nothing in the message can be applied
 	log         *store.MessageRecord // Keyed.Log
+	merges      []v2fhir.Merge       // A34/A40 merges with both Patient ids
+	eventTime   string
 }
 
 type preparedEntry struct {
@@ -217,13 +224,19 @@ func (p *prepared) prepare(reg *search.Registry, m Keyed) error {
 			return errBadKey
 		}
 	}
-	p.unsupported = m.Result == nil || m.Result.Unsupported || len(m.Result.Entries) == 0
+	p.unsupported = m.Result == nil || m.Result.Unsupported || len(m.Result.Entries)+len(m.Result.Merges) == 0
 	if p.log = m.Log; p.log != nil {
 		fillLog(p.log, p.key, m.Result)
 	}
 	if m.Result == nil {
 		return nil
 	}
+	for _, mg := range m.Result.Merges {
+		if mg.SurvivorID != "" && mg.MergedID != "" && mg.SurvivorID != mg.MergedID {
+			p.merges = append(p.merges, mg)
+		}
+	}
+	p.eventTime = m.Result.EventTime
 	p.entries = make([]preparedEntry, 0, len(m.Result.Entries))
 	for _, e := range m.Result.Entries {
 		pe := preparedEntry{e: e}
@@ -489,4 +502,103 @@ func decodeObject(b []byte) (map[string]any, error) {
 		return nil, errors.New("decode resource: not a JSON object")
 	}
 	return m, nil
+}
+
+// Merges (ADT A34, A40).
+//
+// A merge links, it never deletes: the merged Patient (the record of the
+// identifier that was merged away) becomes inactive with a replaced-by
+// link to the survivor, and the survivor gets a replaces link back. Every
+// fact stays on the Patient it was recorded against, both records keep
+// their history, and undoing the merge is removing the two links (a new
+// version each). A merge is applied whatever its event time: it is a
+// statement about identity, not a newer or older state. A merged Patient
+// the record has never seen is created from the merge's identifiers, so
+// that a later message under the old identifier finds where it went.
+// Moving facts onto a single golden record is the patient index's work.
+
+func (a *Applier) applyMerge(ctx context.Context, tx store.Tx, mg v2fhir.Merge, eventTime string, out *Outcome, effects *[]string) error {
+	if err := a.link(ctx, tx, mg.MergedID, mg.SurvivorID, "replaced-by", mg.Merged, eventTime, out, effects); err != nil {
+		return err
+	}
+	return a.link(ctx, tx, mg.SurvivorID, mg.MergedID, "replaces", mg.Survivor, eventTime, out, effects)
+}
+
+// link adds Patient.link {other: Patient/other, type} to Patient/id (and,
+// for replaced-by, sets active false), writing a version only when
+// something changes.
+func (a *Applier) link(ctx context.Context, tx store.Tx, id, other, typ string, keys v2fhir.PatientKeys, eventTime string, out *Outcome, effects *[]string) error {
+	e := v2fhir.Entry{Type: "Patient", ID: id}
+	cur, err := tx.Read(ctx, "Patient", id)
+	var p map[string]any
+	switch {
+	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrGone):
+		p = map[string]any{"resourceType": "Patient", "id": id, "identifier": identifiersOf(keys)}
+	case err != nil:
+		return err
+	default:
+		if p, err = decodeObject(cur.Body); err != nil {
+			return err
+		}
+		if meta, ok := p["meta"].(map[string]any); ok {
+			delete(meta, "versionId")
+			delete(meta, "lastUpdated")
+		}
+	}
+	changed := cur == nil
+	ref := "Patient/" + other
+	links, _ := p["link"].([]any)
+	found := false
+	for _, l := range links {
+		if lm, ok := l.(map[string]any); ok && lm["type"] == typ {
+			if o, ok := lm["other"].(map[string]any); ok && o["reference"] == ref {
+				found = true
+			}
+		}
+	}
+	if !found {
+		p["link"] = append(links, map[string]any{"other": map[string]any{"reference": ref}, "type": typ})
+		changed = true
+	}
+	if typ == "replaced-by" && p["active"] != false {
+		p["active"] = false
+		changed = true
+	}
+	if !changed {
+		out.Unchanged++
+		if effects != nil {
+			*effects = append(*effects, effect(e, cur, " unchanged"))
+		}
+		return nil
+	}
+	if cur == nil && eventTime != "" {
+		setEventTime(p, eventTime)
+	}
+	body, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	x, err := a.reg.Extract("Patient", body)
+	if err != nil {
+		return err
+	}
+	out.Written++
+	r, err := a.put(ctx, tx, "Patient", id, body, x)
+	if effects != nil && err == nil {
+		*effects = append(*effects, effect(e, r, ""))
+	}
+	return err
+}
+
+// identifiersOf renders a merge's patient keys as FHIR identifiers (NHS
+// number first).
+func identifiersOf(k v2fhir.PatientKeys) []any {
+	var ids []any
+	if k.NHSNumber != "" {
+		ids = append(ids, map[string]any{"system": "https://fhir.nhs.uk/Id/nhs-number", "value": k.NHSNumber})
+	}
+	for _, l := range k.Local {
+		ids = append(ids, map[string]any{"system": l.System, "value": l.Value})
+	}
+	return ids
 }

@@ -250,3 +250,84 @@ func TestApplyKeyedFailedBatch(t *testing.T) {
 		t.Error("a key longer than the inbox holds was accepted")
 	}
 }
+
+// An A40 links the two Patients without deleting anything: the merged one
+// (never seen before here, so created from the merge's identifiers) is
+// inactive with a replaced-by link, the survivor's facts and history stay,
+// it gains a replaces link, and the same merge again writes nothing.
+func TestApplyMerge(t *testing.T) {
+	mapFile := func(name string) *v2fhir.Result {
+		raw, err := os.ReadFile("../v2fhir/testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgText, _, _ := strings.Cut(string(raw), "\n----")
+		msg, err := hl7.Parse([]byte(strings.ReplaceAll(strings.TrimSpace(msgText), "\n", "\r")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := v2fhir.Map(msg, v2fhir.Feed{Name: "test", Organisation: "RZZ", LocalSystem: "https://fhir.example-trust.nhs.uk/Id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	merge := mapFile("adt_a40_merge.txt")
+	if len(merge.Merges) != 1 {
+		t.Fatalf("%d merges mapped", len(merge.Merges))
+	}
+	mg := merge.Merges[0]
+	a, st := openApplier(t)
+	ctx := context.Background()
+	survivor := v2fhir.Entry{Op: v2fhir.OpUpsert, Type: "Patient", ID: mg.SurvivorID, EventTime: "2024-01-01",
+		Resource: json.RawMessage(`{"resourceType":"Patient","id":"` + mg.SurvivorID + `","gender":"female"}`)}
+	if _, err := a.Apply(ctx, &v2fhir.Result{Entries: []v2fhir.Entry{survivor}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := a.Apply(ctx, merge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Written != 2 {
+		t.Fatalf("merge: %+v, want both Patients written", out)
+	}
+	var merged, surv struct {
+		Active     *bool  `json:"active"`
+		Gender     string `json:"gender"`
+		Identifier []struct{ System, Value string }
+		Link       []struct {
+			Other struct{ Reference string }
+			Type  string
+		}
+	}
+	read := func(id string, v any) {
+		r, err := st.Read(ctx, "Patient", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(r.Body, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read(mg.MergedID, &merged)
+	read(mg.SurvivorID, &surv)
+	if merged.Active == nil || *merged.Active || len(merged.Link) != 1 || merged.Link[0].Type != "replaced-by" || merged.Link[0].Other.Reference != "Patient/"+mg.SurvivorID {
+		t.Errorf("merged Patient: %+v", merged)
+	}
+	if len(merged.Identifier) == 0 || merged.Identifier[0].Value != mg.Merged.NHSNumber {
+		t.Errorf("merged Patient has not the merged identifiers: %+v", merged.Identifier)
+	}
+	if surv.Gender != "female" || len(surv.Link) != 1 || surv.Link[0].Type != "replaces" || surv.Link[0].Other.Reference != "Patient/"+mg.MergedID {
+		t.Errorf("survivor: %+v", surv)
+	}
+	again, err := a.Apply(ctx, merge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Written != 0 || again.Unchanged != 2 {
+		t.Errorf("the same merge again: %+v, want nothing written", again)
+	}
+	if vs := versions(t, st, "Patient", mg.SurvivorID); len(vs) != 2 {
+		t.Errorf("survivor has %d versions, want 2 (its own and the link)", len(vs))
+	}
+}
