@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // feeds' time zones on machines without a zoneinfo database
 
 	"gopkg.in/yaml.v3"
 )
@@ -85,6 +86,19 @@ type Feed struct {
 	// feed is rarely quiet for minutes, a clinic-letter feed may be quiet
 	// all night), and a guessed one raises alarms people learn to ignore.
 	Heartbeat time.Duration `yaml:"heartbeat"`
+	// TimeZone is the IANA zone of the feed's timestamps that carry no
+	// offset (most HL7 v2 does not), default Europe/London: a British
+	// summer-time admission at 10:00 is 09:00 UTC, not 10:00.
+	TimeZone string `yaml:"time_zone"`
+}
+
+// DefaultFeedTimeZone is the zone of a feed that names none.
+const DefaultFeedTimeZone = "Europe/London"
+
+// Location is the feed's time zone (defaults applied); an unknown zone
+// is an error (Validate reports it).
+func (f Feed) Location() (*time.Location, error) {
+	return time.LoadLocation(f.FeedDefaults().TimeZone)
 }
 
 // DefaultFeedODS is the organisation of a feed that names none.
@@ -100,6 +114,9 @@ func (f Feed) FeedDefaults() Feed {
 	}
 	if f.Drop != "" && f.DropLane == "" {
 		f.DropLane = "bulk"
+	}
+	if f.TimeZone == "" {
+		f.TimeZone = DefaultFeedTimeZone
 	}
 	return f
 }
@@ -261,6 +278,9 @@ func (c *Config) Validate() error {
 		}
 		if f.Heartbeat < 0 {
 			errs = append(errs, fmt.Errorf("feeds: %s: heartbeat %s: want a duration such as 5m, or 0 not to watch the feed", f.Name, f.Heartbeat))
+		}
+		if _, err := f.Location(); err != nil {
+			errs = append(errs, fmt.Errorf("feeds: %s: time_zone %q: want an IANA zone such as Europe/London", f.Name, f.TimeZone))
 		}
 	}
 	if c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {

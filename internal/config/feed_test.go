@@ -23,6 +23,8 @@ func TestFeedSources(t *testing.T) {
 		{"bad lane", Feed{Name: "lab", Drop: "/srv/hl7/lab", DropLane: "fast"}, "feeds: lab: drop_lane"},
 		{"heartbeat", Feed{Name: "pas", MLLP: ":2575", Heartbeat: 10 * time.Minute}, ""},
 		{"negative heartbeat", Feed{Name: "pas", MLLP: ":2575", Heartbeat: -time.Minute}, "feeds: pas: heartbeat"},
+		{"time zone", Feed{Name: "pas", MLLP: ":2575", TimeZone: "Europe/Dublin"}, ""},
+		{"unknown time zone", Feed{Name: "pas", MLLP: ":2575", TimeZone: "Mars/Olympus"}, "feeds: pas: time_zone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,7 +62,7 @@ func TestFeedHeartbeat(t *testing.T) {
 	if got := []time.Duration{c.Feeds[0].Heartbeat, c.Feeds[1].Heartbeat, c.Feeds[2].Heartbeat}; got[0] != 5*time.Minute || got[1] != 200*time.Millisecond || got[2] != 0 {
 		t.Errorf("heartbeats %v, want [5m 200ms 0]", got)
 	}
-	if s := c.String(); !strings.Contains(s, "feed: pas mllp 127.0.0.1:2575 ods RZZ heartbeat 5m0s\n") || !strings.Contains(s, "feed: doc mllp 127.0.0.1:2577 ods RZZ\n") {
+	if s := c.String(); !strings.Contains(s, "feed: pas mllp 127.0.0.1:2575 ods RZZ heartbeat 5m0s time_zone Europe/London\n") || !strings.Contains(s, "feed: doc mllp 127.0.0.1:2577 ods RZZ time_zone Europe/London\n") {
 		t.Errorf("check-config shows:\n%s", s)
 	}
 }

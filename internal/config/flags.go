@@ -112,7 +112,7 @@ func (c Config) String() string {
 		if f.Heartbeat > 0 {
 			out += fmt.Sprintf(" heartbeat %s", f.Heartbeat)
 		}
-		out += "\n"
+		out += " time_zone " + f.TimeZone + "\n"
 	}
 	return out
 }

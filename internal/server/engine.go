@@ -75,7 +75,12 @@ func (s *Server) openEngine(ctx context.Context) (*engine, error) {
 		}
 		e.feeds = append(e.feeds, f)
 		e.lns = append(e.lns, ln)
-		e.byName[f.Name] = v2fhir.Feed{Name: f.Name, Organisation: f.ODS, LocalSystem: f.LocalSystem}
+		loc, err := f.Location()
+		if err != nil {
+			e.close()
+			return nil, fmt.Errorf("feed %s: %w", f.Name, err)
+		}
+		e.byName[f.Name] = v2fhir.Feed{Name: f.Name, Organisation: f.ODS, LocalSystem: f.LocalSystem, Location: loc}
 	}
 	return e, nil
 }

@@ -136,3 +136,42 @@ func getJSON(t testing.TB, u string, v any) {
 		t.Fatalf("%s: %v", u, err)
 	}
 }
+
+// A feed's timestamps without an offset are read in its time zone: Europe/
+// London by default, so a summer admission at 10:00 local time starts at
+// 10:00+01:00, and a feed configured for UTC reads the same digits as UTC.
+func TestFeedTimeZone(t *testing.T) {
+	for _, tc := range []struct{ zone, want string }{{"", "2024-07-12T10:00:00+01:00"}, {"UTC", "2024-07-12T10:00:00Z"}} {
+		srv := servertest.Start(t, servertest.WithConfig(func(c *config.Config) {
+			c.Feeds = []config.Feed{{Name: "pas", MLLP: "127.0.0.1:0", TimeZone: tc.zone}}
+		}))
+		adt := strings.Join([]string{
+			`MSH|^~\&|PAS|RZZ|CARERECORD|ICS|20240712100500||ADT^A01^ADT_A01|TZ01|P|2.4|||AL|NE`,
+			`EVN|A01|20240712100500`,
+			`PID|1||RZZ100002^^^RZZMRN^MR~9990000026^^^NHS^NH||JONES^AMY||19800214|F`,
+			`PV1|1|I|WARD7^BAY2^BED3^LGI||||||||||||||||V0002|||||||||||||||||||||||||20240712100000|`,
+		}, "\r") + "\r"
+		if sum, err := ingest.Send(context.Background(), srv.Server.MLLPAddrs()[0], slices.Values([][]byte{[]byte(adt)}), ingest.SendOptions{}); err != nil || sum.Accepted != 1 {
+			t.Fatalf("send: %+v %v", sum, err)
+		}
+		var got string
+		deadline := time.Now().Add(20 * time.Second)
+		for got == "" && time.Now().Before(deadline) {
+			var b struct {
+				Entry []struct {
+					Resource struct {
+						Period struct{ Start string } `json:"period"`
+					} `json:"resource"`
+				} `json:"entry"`
+			}
+			getJSON(t, srv.FHIR+"/Encounter", &b)
+			if len(b.Entry) > 0 {
+				got = b.Entry[0].Resource.Period.Start
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if got != tc.want {
+			t.Errorf("time zone %q: Encounter.period.start %q, want %q", tc.zone, got, tc.want)
+		}
+	}
+}
