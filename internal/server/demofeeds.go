@@ -55,7 +55,8 @@ func liveFeedConfig(addr string) ([]config.Feed, bool) {
 			at += i
 		}
 		feeds = append(feeds, config.Feed{Name: k.String(), MLLP: net.JoinHostPort(host, strconv.Itoa(at)),
-			ODS: synthetic.FeedTrust, LocalSystem: synthetic.LocalSystem(synthetic.FeedTrust)})
+			ODS: synthetic.FeedTrust, LocalSystem: synthetic.LocalSystem(synthetic.FeedTrust),
+			Heartbeat: 20 * liveFeedEvery}) // a demo feed silent for 30 s is flagged
 	}
 	return feeds, true
 }
