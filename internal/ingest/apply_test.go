@@ -42,19 +42,7 @@ func versions(t *testing.T, st store.Store, typ, id string) []store.Resource {
 // A real ADT^A01 mapped by v2fhir goes in whole; the same message again
 // changes nothing; its patient is found by NHS number through the index.
 func TestApplyIdempotent(t *testing.T) {
-	raw, err := os.ReadFile("../v2fhir/testdata/adt_a01_admit.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgText, _, _ := strings.Cut(string(raw), "\n----")
-	msg, err := hl7.Parse([]byte(strings.ReplaceAll(strings.TrimSpace(msgText), "\n", "\r")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := v2fhir.Map(msg, v2fhir.Feed{Name: "test", Organisation: "RZZ", LocalSystem: "https://fhir.example-trust.nhs.uk/Id"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := mapCase(t, "adt_a01_admit.txt")
 	a, st := openApplier(t)
 	ctx := context.Background()
 	first, err := a.Apply(ctx, res)
@@ -256,23 +244,7 @@ func TestApplyKeyedFailedBatch(t *testing.T) {
 // inactive with a replaced-by link, the survivor's facts and history stay,
 // it gains a replaces link, and the same merge again writes nothing.
 func TestApplyMerge(t *testing.T) {
-	mapFile := func(name string) *v2fhir.Result {
-		raw, err := os.ReadFile("../v2fhir/testdata/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		msgText, _, _ := strings.Cut(string(raw), "\n----")
-		msg, err := hl7.Parse([]byte(strings.ReplaceAll(strings.TrimSpace(msgText), "\n", "\r")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := v2fhir.Map(msg, v2fhir.Feed{Name: "test", Organisation: "RZZ", LocalSystem: "https://fhir.example-trust.nhs.uk/Id"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res
-	}
-	merge := mapFile("adt_a40_merge.txt")
+	merge := mapCase(t, "adt_a40_merge.txt")
 	if len(merge.Merges) != 1 {
 		t.Fatalf("%d merges mapped", len(merge.Merges))
 	}
@@ -330,4 +302,24 @@ func TestApplyMerge(t *testing.T) {
 	if vs := versions(t, st, "Patient", mg.SurvivorID); len(vs) != 2 {
 		t.Errorf("survivor has %d versions, want 2 (its own and the link)", len(vs))
 	}
+}
+
+// mapCase maps the message of one of v2fhir's test cases (the part of the
+// file before its "----" line) as feed "test" of RZZ.
+func mapCase(t *testing.T, name string) *v2fhir.Result {
+	t.Helper()
+	raw, err := os.ReadFile("../v2fhir/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgText, _, _ := strings.Cut(string(raw), "\n----")
+	msg, err := hl7.Parse([]byte(strings.ReplaceAll(strings.TrimSpace(msgText), "\n", "\r")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := v2fhir.Map(msg, v2fhir.Feed{Name: "test", Organisation: "RZZ", LocalSystem: "https://fhir.example-trust.nhs.uk/Id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -18,26 +17,7 @@ import (
 // `npm ci --prefix interop/fhirkit`; .ci/run provides both, and under
 // CI=true their absence fails the test instead of skipping it.
 func TestStandardFHIRClient(t *testing.T) {
-	dir, err := filepath.Abs("../../interop/fhirkit")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	missing := ""
-	switch {
-	case err != nil:
-		missing = "node is not installed"
-	default:
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", "fhir-kit-client")); err != nil {
-			missing = "fhir-kit-client is not installed (run: npm ci --prefix interop/fhirkit)"
-		}
-	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %s", missing)
-		}
-		t.Skipf("skipping the standard-client test: %s", missing)
-	}
+	node, dir := npmClient(t, "interop/fhirkit", "fhir-kit-client")
 	srv := servertest.Start(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

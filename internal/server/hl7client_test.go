@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,26 +25,7 @@ import (
 // provides both, and under CI=true their absence fails the test instead of
 // skipping it.
 func TestOutsideMLLPClient(t *testing.T) {
-	dir, err := filepath.Abs("../../interop/hl7client")
-	if err != nil {
-		t.Fatal(err)
-	}
-	node, err := exec.LookPath("node")
-	missing := ""
-	switch {
-	case err != nil:
-		missing = "node is not installed"
-	default:
-		if _, err := os.Stat(filepath.Join(dir, "node_modules", "node-hl7-client")); err != nil {
-			missing = "node-hl7-client is not installed (run: npm ci --prefix interop/hl7client)"
-		}
-	}
-	if missing != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %s", missing)
-		}
-		t.Skipf("skipping the outside MLLP client test: %s", missing)
-	}
+	node, dir := npmClient(t, "interop/hl7client", "node-hl7-client")
 	people, err := synthetic.People(synthetic.Options{Seed: 7, Patients: 1, Now: time.Now().UTC()}, 1)
 	if err != nil || len(people) != 1 {
 		t.Fatalf("a synthetic patient: %v", err)
