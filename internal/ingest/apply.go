@@ -277,13 +277,23 @@ func (a *Applier) applyEntry(ctx context.Context, tx store.Tx, e v2fhir.Entry, b
 	case err != nil:
 		return err
 	}
-	if e.Op == v2fhir.OpMarkStatus {
+	correction := false
+	switch e.Op {
+	case v2fhir.OpMarkStatus:
 		if body, err = withStatus(cur.Body, e.Status, e.EventTime); err != nil {
 			return err
 		}
 		if x, err = a.reg.Extract(e.Type, body); err != nil {
 			return err
 		}
+	case v2fhir.OpCancelTransfer, v2fhir.OpCancelDischarge:
+		if body, err = cancelled(cur.Body, e.Op); err != nil {
+			return err
+		}
+		if x, err = a.reg.Extract(e.Type, body); err != nil {
+			return err
+		}
+		correction = true
 	}
 	if body == nil {
 		note(cur, effectUnchanged)
@@ -297,7 +307,7 @@ func (a *Applier) applyEntry(ctx context.Context, tx store.Tx, e v2fhir.Entry, b
 		}
 		return err
 	}
-	if older(e.EventTime, eventTimeOf(cur.Body)) {
+	if !correction && older(e.EventTime, eventTimeOf(cur.Body)) {
 		// Record the older fact, then the newer state again as current.
 		out.Superseded++
 		r, err := a.put(ctx, tx, e.Type, e.ID, body, x)
@@ -601,4 +611,57 @@ func identifiersOf(k v2fhir.PatientKeys) []any {
 		ids = append(ids, map[string]any{"system": l.System, "value": l.Value})
 	}
 	return ids
+}
+
+// cancelled returns the stored Encounter with a transfer (A12) or a
+// discharge (A13) undone, keeping everything else it says and its event
+// time (the correction is of that state). A transfer is undone by making
+// the location it moved the patient from (the one the A02 recorded as
+// completed) current again and dropping the one it moved them to; with no
+// earlier location on record the Encounter is left as it is.
+func cancelled(stored []byte, op v2fhir.Op) ([]byte, error) {
+	m, err := decodeObject(stored)
+	if err != nil {
+		return nil, err
+	}
+	if meta, ok := m["meta"].(map[string]any); ok {
+		delete(meta, "versionId")
+		delete(meta, "lastUpdated")
+	}
+	locs, _ := m["location"].([]any)
+	switch op {
+	case v2fhir.OpCancelDischarge:
+		m["status"] = "in-progress"
+		if p, ok := m["period"].(map[string]any); ok {
+			delete(p, "end")
+		}
+		for i, l := range locs {
+			if lm, ok := l.(map[string]any); ok && i == 0 {
+				lm["status"] = "active"
+			}
+		}
+	case v2fhir.OpCancelTransfer:
+		var kept []any
+		restored := false
+		for _, l := range locs {
+			lm, ok := l.(map[string]any)
+			if !ok {
+				continue
+			}
+			switch {
+			case lm["status"] == "active":
+				// the location the cancelled transfer moved the patient to
+			case lm["status"] == "completed" && !restored:
+				lm["status"] = "active"
+				kept = append([]any{lm}, kept...)
+				restored = true
+			default:
+				kept = append(kept, lm)
+			}
+		}
+		if restored {
+			m["location"] = kept
+		}
+	}
+	return json.Marshal(m)
 }

@@ -323,3 +323,60 @@ func mapCase(t *testing.T, name string) *v2fhir.Result {
 	}
 	return res
 }
+
+// A12 and A13 correct the stored Encounter, whatever their event times,
+// and keep what they do not restate: a cancelled transfer puts the patient
+// back where the transfer took them from; a cancelled discharge reopens
+// the stay without losing when it started.
+func TestApplyCancellations(t *testing.T) {
+	a, st := openApplier(t)
+	ctx := context.Background()
+	enc := func(op v2fhir.Op, event, body string) *v2fhir.Result {
+		return &v2fhir.Result{Entries: []v2fhir.Entry{{Op: op, Type: "Encounter", ID: "e1", EventTime: event, Resource: json.RawMessage(body)}}}
+	}
+	read := func() (r struct {
+		Status string
+		Period struct{ Start, End string }
+		Location []struct {
+			Location struct{ Display string }
+			Status   string
+		}
+	}) {
+		cur, err := st.Read(ctx, "Encounter", "e1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(cur.Body, &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	transferred := `{"resourceType":"Encounter","id":"e1","status":"in-progress","class":{"code":"IMP"},"period":{"start":"2024-03-12T09:00:00Z"},
+		"location":[{"location":{"display":"WARD9"},"status":"active"},{"location":{"display":"WARD7"},"status":"completed"}]}`
+	if _, err := a.Apply(ctx, enc(v2fhir.OpUpsert, "2024-03-13T13:30:00Z", transferred)); err != nil {
+		t.Fatal(err)
+	}
+	// The sender's A12 says it happened before the transfer it cancels.
+	cancel := `{"resourceType":"Encounter","id":"e1","status":"in-progress","class":{"code":"UNK"},"location":[{"location":{"display":"ELSEWHERE"},"status":"active"}]}`
+	if _, err := a.Apply(ctx, enc(v2fhir.OpCancelTransfer, "2024-03-13T12:45:00Z", cancel)); err != nil {
+		t.Fatal(err)
+	}
+	r := read()
+	if len(r.Location) != 1 || r.Location[0].Location.Display != "WARD7" || r.Location[0].Status != "active" || r.Period.Start == "" {
+		t.Errorf("after A12: %+v, want back on WARD7 with the stay's start kept", r)
+	}
+	discharged := `{"resourceType":"Encounter","id":"e1","status":"finished","class":{"code":"IMP"},"period":{"start":"2024-03-12T09:00:00Z","end":"2024-03-14T10:00:00Z"},
+		"location":[{"location":{"display":"WARD7"},"status":"completed"}]}`
+	if _, err := a.Apply(ctx, enc(v2fhir.OpUpsert, "2024-03-14T10:00:00Z", discharged)); err != nil {
+		t.Fatal(err)
+	}
+	// An A13 whose PV1-44 is empty: the period it would map has no start.
+	reopen := `{"resourceType":"Encounter","id":"e1","status":"in-progress","class":{"code":"IMP"}}`
+	if _, err := a.Apply(ctx, enc(v2fhir.OpCancelDischarge, "2024-03-14T11:00:00Z", reopen)); err != nil {
+		t.Fatal(err)
+	}
+	r = read()
+	if r.Status != "in-progress" || r.Period.Start != "2024-03-12T09:00:00Z" || r.Period.End != "" || len(r.Location) != 1 || r.Location[0].Status != "active" {
+		t.Errorf("after A13: %+v, want in progress, started 12 March, no end, on an active location", r)
+	}
+}

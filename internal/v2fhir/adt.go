@@ -121,11 +121,16 @@ func (m *mapper) encounter(event string, pv1 seg) {
 	}
 	e.set("location", locs)
 	e.set("serviceProvider", m.odsRef(m.feed.Organisation, ""))
-	if event == "A11" {
+	switch event {
+	case "A11":
 		m.add(OpMarkStatus, "Encounter", m.encID, "entered-in-error", "", e)
-		return
+	case "A12":
+		m.add(OpCancelTransfer, "Encounter", m.encID, "", "", e)
+	case "A13":
+		m.add(OpCancelDischarge, "Encounter", m.encID, "in-progress", "", e)
+	default:
+		m.add(OpUpsert, "Encounter", m.encID, "", "", e)
 	}
-	m.add(OpUpsert, "Encounter", m.encID, "", "", e)
 }
 
 // encounterClass maps PV1-2 (table 0004) to a v3 ActCode.

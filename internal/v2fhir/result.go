@@ -52,6 +52,15 @@ const (
 	// OpMarkStatus sets the stored resource's status to Entry.Status; when
 	// nothing is stored it stores Entry.Resource (if any), which carries it.
 	OpMarkStatus Op = "mark-status"
+	// OpCancelTransfer (A12) undoes the last transfer of the stored
+	// Encounter: the location the patient moved from is current again.
+	// OpCancelDischarge (A13) undoes its discharge: in progress again, no
+	// end. Both correct the stored state whatever its event time (a
+	// cancellation is about an event already recorded, however the
+	// sender's clocks ran) and keep what the message does not restate;
+	// with nothing stored they store Entry.Resource.
+	OpCancelTransfer  Op = "cancel-transfer"
+	OpCancelDischarge Op = "cancel-discharge"
 )
 
 // Entry is one resource to write.
