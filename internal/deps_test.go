@@ -28,7 +28,7 @@ var layers = map[string]int{
 	"config": 0, "fhir": 0, "nhsnumber": 0, "hl7": 0, "mllp": 0, "shareddata": 0,
 	"fhir/gen": 0, // the code generator behind fhir/r4_gen.go (go run, not imported)
 
-	"v2fhir": 1, "search": 1, "fhirpath": 1, "access": 1, "synthetic": 1,
+	"v2fhir": 1, "search": 1, "fhirpath": 1, "access": 1, "synthetic": 1, "mpi/match": 1,
 	"search/gen": 1, // the code generator behind search/r4_params_gen.go (go run, not imported)
 
 	"store": 2, "store/sqlstore": 2, "store/sqlite": 2, "store/postgres": 2, "store/storetest": 2,

@@ -335,8 +335,8 @@ func TestApplyCancellations(t *testing.T) {
 		return &v2fhir.Result{Entries: []v2fhir.Entry{{Op: op, Type: "Encounter", ID: "e1", EventTime: event, Resource: json.RawMessage(body)}}}
 	}
 	read := func() (r struct {
-		Status string
-		Period struct{ Start, End string }
+		Status   string
+		Period   struct{ Start, End string }
 		Location []struct {
 			Location struct{ Display string }
 			Status   string
