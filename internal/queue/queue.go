@@ -55,8 +55,8 @@
 // quorum has it.
 //
 // Measured on the 2-vCPU development VM (bench_test.go): 16 senders publish
-// about 12,500 durable messages a second (2,900 with SyncAlways); one
-// sender, which cannot share a flush, 2,700.
+// 9,800-12,500 durable messages a second (2,900 with SyncAlways); one
+// sender, which cannot share a flush, 1,700-2,700.
 //
 // # Order
 //
