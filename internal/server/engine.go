@@ -152,6 +152,9 @@ func (e *engine) mapMessage(d queue.Delivery) (*v2fhir.Result, error) {
 	if !ok {
 		return nil, queue.Permanent(fmt.Errorf("no feed named %q is configured", d.Feed))
 	}
+	if isFHIR(d.Body) {
+		return mapFHIR(d) // a FHIR resource posted to /engine/feeds/{feed}/fhir (engine_fhir.go)
+	}
 	msg, err := hl7.Parse(d.Body)
 	if err != nil {
 		return nil, queue.Permanent(err)

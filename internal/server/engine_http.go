@@ -23,6 +23,7 @@ import (
 //	DELETE /engine/dead-letters/{id}            discard it
 //	POST   /engine/dead-letters/reprocess?feed=F  queue again every dead letter (of feed F) as it is
 //	POST   /engine/feeds/{feed}/messages?lane=bulk|live  a file of messages into the queue (engine_ingest.go)
+//	POST   /engine/feeds/{feed}/fhir?lane=live|bulk      a Bundle or NDJSON of FHIR resources into the queue (engine_fhir.go)
 //
 // Dead letters hold patient data; until the access issue puts these
 // behind the operator role they are served on the same address as the API,
@@ -114,6 +115,7 @@ func (s *Server) engineRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /engine/dead-letters/{id}", s.discard)
 	mux.HandleFunc("POST /engine/dead-letters/reprocess", s.reprocessAll)
 	mux.HandleFunc("POST /engine/feeds/{feed}/messages", s.ingestMessages)
+	mux.HandleFunc("POST /engine/feeds/{feed}/fhir", s.ingestFHIR)
 	s.messageRoutes(mux) // GET /engine/messages[/{id}]: the record's message log (engine_messages.go)
 }
 
