@@ -54,6 +54,13 @@ func parseDelimiters(seg []byte) (Delimiters, int, bool) {
 			break
 		}
 	}
+	if len(enc) == 5 && enc[2] == enc[3] && enc[2] == '\\' {
+		// ^~\\& : the escape character written twice, as in a message
+		// pasted from a program's source (two public corpora have it).
+		// Read it as ^~\& rather than refuse the message; the message
+		// keeps its bytes, and our acknowledgements say ^~\&.
+		enc = []byte{enc[0], enc[1], enc[2], enc[4]}
+	}
 	if len(enc) < 4 || len(enc) > 5 {
 		return d, 2, false
 	}

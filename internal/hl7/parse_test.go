@@ -204,7 +204,8 @@ func TestParseErrors(t *testing.T) {
 		{"alnum field separator", "MSHA^~\\&", ErrDelimiters, 1, "MSH", 1, 0},
 		{"3 encoding chars", "MSH|^~\\|A\r", ErrDelimiters, 1, "MSH", 2, 0},
 		{"6 encoding chars", "MSH|^~\\&#!|A\r", ErrDelimiters, 1, "MSH", 2, 0},
-		{"duplicate delimiter", "MSH|^~\\\\&|A\r", ErrDelimiters, 1, "MSH", 2, 0},
+		{"duplicate delimiter", "MSH|^^\\&|A\r", ErrDelimiters, 1, "MSH", 2, 0},
+		{"escape and subcomponent the same", "MSH|^~\\\\|A\r", ErrDelimiters, 1, "MSH", 2, 0},
 		{"separator as encoding char", "MSH|^~\\|&|A\r", ErrDelimiters, 1, "MSH", 2, 0},
 		{"bad segment name", "MSH|^~\\&|A\rPID|1\rsecret text\r", ErrSegmentName, 3, "", 0, 17},
 		{"continuation line", "MSH|^~\\&|A\rOBX|1|TX|||first\n  sekrit line\r", ErrSegmentName, 3, "", 0, 28},
@@ -272,5 +273,24 @@ func TestPath(t *testing.T) {
 		if _, err := ParsePath(bad); !errors.Is(err, ErrPath) {
 			t.Errorf("ParsePath(%q) err = %v", bad, err)
 		}
+	}
+}
+
+// MSH-2 with the escape character written twice (a message pasted from a
+// program's source) is read as ^~\& and kept byte for byte.
+func TestDoubledEscapeInMSH2(t *testing.T) {
+	raw := "MSH|^~\\\\&|PAS|RZZ|||20240312093000||ADT^A01|C1|P|2.6\rPID|1||X1^^^A&B&ISO\r"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := m.Delimiters(); d != DefaultDelimiters {
+		t.Errorf("delimiters %+v, want %+v", d, DefaultDelimiters)
+	}
+	if got := m.Get("PID-3.4.2"); got != "B" {
+		t.Errorf("PID-3.4.2 = %q, want B (& still separates subcomponents)", got)
+	}
+	if string(m.Bytes()) != raw {
+		t.Errorf("not kept byte for byte: %q", m.Bytes())
 	}
 }

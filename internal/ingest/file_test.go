@@ -167,8 +167,8 @@ func TestQueueFileShapes(t *testing.T) {
 // A malformed message's dead letter keeps its raw bytes, its control id
 // and where it failed, and the report says which message of the file it is.
 func TestQueueFileRejection(t *testing.T) {
-	// MSH-2 written with a Java literal's escaping: five encoding characters.
-	bad := strings.Replace(adt("BAD7", "9990000026", ""), `^~\&`, `^~\\&`, 1)
+	// MSH-2 with the component separator twice: no delimiters to read by.
+	bad := strings.Replace(adt("BAD7", "9990000026", ""), `^~\&`, `^^\&`, 1)
 	file := adt("F1", "9990000018", "") + bad
 	q := &fileQueue{}
 	rep, err := ingest.QueueFile(context.Background(), q, pas, strings.NewReader(file), queue.Bulk)
