@@ -187,8 +187,9 @@ func (e *engine) flush(ctx context.Context, lane queue.Lane, part int) error {
 		ms[i] = ingest.Keyed{Key: m.key, Result: m.res, Log: m.logRecord()}
 	}
 	_, err := e.apply.ApplyKeyed(ctx, ms)
-	for _, m := range batch {
-		e.beat.note(m.feed, m.at, err)
+	for i, m := range batch {
+		unsupported := err == nil && ms[i].Log != nil && ms[i].Log.Status == store.MessageUnsupported
+		e.beat.noteApplied(m.feed, m.at, err, unsupported)
 	}
 	return err
 }

@@ -52,6 +52,7 @@ type feedStatus struct {
 	Rejected         int64      `json:"rejected"`
 	NotStored        int64      `json:"notStored"`
 	DeadLettered     int64      `json:"deadLettered"`
+	Unsupported      int64      `json:"unsupported"` // of the applied: a type the record does not map
 	LastReceived     *time.Time `json:"lastReceived,omitempty"`
 	LastMinute       minuteJSON `json:"lastMinute"`
 	Lag              *lagJSON   `json:"lagSeconds,omitempty"`
@@ -61,6 +62,7 @@ type feedStatus struct {
 type minuteJSON struct {
 	Received     int64   `json:"received"`
 	Applied      int64   `json:"applied"`
+	Unsupported  int64   `json:"unsupported"`
 	Failed       int64   `json:"failedAttempts"`
 	Rejected     int64   `json:"rejected"`
 	NotStored    int64   `json:"notStored"`
@@ -83,9 +85,9 @@ func newFeedStatus(f config.Feed, v feedView) feedStatus {
 		Applied: v.total.applied, Failed: v.total.failed,
 		State: v.state, Reason: v.reason, HeartbeatSeconds: seconds(f.Heartbeat),
 		Connections: v.conns, Received: v.total.received, Rejected: v.total.rejected,
-		NotStored: v.total.notStored, DeadLettered: v.total.deadLettered,
+		NotStored: v.total.notStored, DeadLettered: v.total.deadLettered, Unsupported: v.total.unsupported,
 		LastApplied: timeOrNil(v.lastApplied), LastFailed: timeOrNil(v.lastFailed), LastReceived: timeOrNil(v.lastReceived),
-		LastMinute: minuteJSON{Received: v.minute.received, Applied: v.minute.applied, Failed: v.minute.failed,
+		LastMinute: minuteJSON{Received: v.minute.received, Applied: v.minute.applied, Unsupported: v.minute.unsupported, Failed: v.minute.failed,
 			Rejected: v.minute.rejected, NotStored: v.minute.notStored, DeadLettered: v.minute.deadLettered,
 			ErrorRate: math.Round(v.minute.errorRate()*1e4) / 1e4},
 	}

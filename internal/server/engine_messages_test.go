@@ -153,6 +153,21 @@ func TestMessageLog(t *testing.T) {
 			t.Errorf("%s: %+v", c, m)
 		}
 	}
+	// The feed's status reports them too, apart from what was applied.
+	var status struct {
+		Feeds []struct {
+			Name        string `json:"name"`
+			Applied     int    `json:"applied"`
+			Unsupported int    `json:"unsupported"`
+			LastMinute  struct {
+				Unsupported int `json:"unsupported"`
+			} `json:"lastMinute"`
+		} `json:"feeds"`
+	}
+	getJSON(t, srv.URL()+"/engine/status", &status)
+	if len(status.Feeds) == 0 || status.Feeds[0].Name != "pas" || status.Feeds[0].Unsupported != 2 || status.Feeds[0].LastMinute.Unsupported != 2 || status.Feeds[0].Applied != 3 {
+		t.Errorf("feed status %+v, want pas with 3 applied of which 2 unsupported", status.Feeds)
+	}
 
 	// Paging by cursor walks the same list.
 	var paged []string

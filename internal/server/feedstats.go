@@ -47,6 +47,7 @@ type tally struct {
 	rejected     int64 // of those, dead-lettered at the door: they did not parse
 	notStored    int64 // of those, not stored: the queue refused them or failed
 	applied      int64 // applied to the record, or with nothing for it
+	unsupported  int64 // of those, of a type the record does not map (in the message log as unsupported)
 	failed       int64 // failed attempts to map or apply one (each retry counts)
 	deadLettered int64 // given up on: rejected at the door, or unmappable
 }
@@ -56,6 +57,7 @@ func (t *tally) add(o tally) {
 	t.rejected += o.rejected
 	t.notStored += o.notStored
 	t.applied += o.applied
+	t.unsupported += o.unsupported
 	t.failed += o.failed
 	t.deadLettered += o.deadLettered
 }
@@ -284,6 +286,12 @@ func (d doorStats) Received(fate ingest.Fate, n int) {
 // permanent (it cannot be mapped). queued is when the queue stored it: the
 // lag of an applied message is measured from then.
 func (h *heartbeat) note(feed string, queued time.Time, err error) {
+	h.noteApplied(feed, queued, err, false)
+}
+
+// noteApplied is note, saying also whether an applied message was of a
+// type the record does not map.
+func (h *heartbeat) noteApplied(feed string, queued time.Time, err error, unsupported bool) {
 	now := h.clock()
 	f := h.feed(feed)
 	f.mu.Lock()
@@ -300,6 +308,9 @@ func (h *heartbeat) note(feed string, queued time.Time, err error) {
 		return
 	}
 	t := tally{applied: 1}
+	if unsupported {
+		t.unsupported = 1
+	}
 	f.total.add(t)
 	sl.add(t)
 	f.lastApplied = now

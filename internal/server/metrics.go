@@ -25,6 +25,7 @@ import (
 //	carerecord_feed_messages_received_total          counter    taken at its doors (MLLP, files), whatever became of them
 //	carerecord_feed_messages_rejected_total          counter    of those, unreadable: dead-lettered at the door
 //	carerecord_feed_messages_applied_total           counter    applied to the record
+//	carerecord_feed_messages_unsupported_total       counter    of those, a type the record does not map (logged, not dropped)
 //	carerecord_feed_apply_failures_total             counter    failed attempts to map or apply (each retry counts)
 //	carerecord_feed_dead_letters                     gauge      in the dead-letter store now
 //	carerecord_feed_queue_waiting                    gauge      waiting in the queue, both lanes
@@ -68,6 +69,7 @@ type engineCollector struct {
 	s *Server
 
 	connections, received, rejected, applied, failures *prometheus.Desc
+	unsupported                                        *prometheus.Desc
 	deadLetters, waiting, lastReceived, heartbeat      *prometheus.Desc
 	silent, lag                                        *prometheus.Desc
 	queueWaiting, queueDeadLetters, queueUp            *prometheus.Desc
@@ -85,6 +87,7 @@ func newEngineCollector(s *Server) *engineCollector {
 		received:     feed("messages_received_total", "Messages taken at the feed's doors (MLLP or files) since the server started, whatever became of them."),
 		rejected:     feed("messages_rejected_total", "Messages taken that did not parse: dead-lettered at the door."),
 		applied:      feed("messages_applied_total", "Messages of the feed applied to the record since the server started."),
+		unsupported:  feed("messages_unsupported_total", "Of the applied, messages of a type the record does not map: logged, not dropped."),
 		failures:     feed("apply_failures_total", "Failed attempts to map or apply a message of the feed (each retry counts)."),
 		deadLetters:  feed("dead_letters", "Dead letters of the feed in the dead-letter store now."),
 		waiting:      feed("queue_waiting", "Messages of the feed waiting in the queue, both lanes, those in hand included."),
@@ -100,7 +103,7 @@ func newEngineCollector(s *Server) *engineCollector {
 }
 
 func (c *engineCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.connections, c.received, c.rejected, c.applied, c.failures,
+	for _, d := range []*prometheus.Desc{c.connections, c.received, c.rejected, c.applied, c.unsupported, c.failures,
 		c.deadLetters, c.waiting, c.lastReceived, c.heartbeat, c.silent, c.lag,
 		c.queueWaiting, c.queueDeadLetters, c.queueUp} {
 		ch <- d
@@ -124,6 +127,7 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.received, v.total.received, f.Name)
 		counter(c.rejected, v.total.rejected, f.Name)
 		counter(c.applied, v.total.applied, f.Name)
+		counter(c.unsupported, v.total.unsupported, f.Name)
 		counter(c.failures, v.total.failed, f.Name)
 		if !v.lastReceived.IsZero() {
 			gauge(c.lastReceived, float64(v.lastReceived.UnixMilli())/1e3, f.Name)
