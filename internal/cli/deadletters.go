@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"carerecord/internal/server"
 	"context"
 	"encoding/json"
 	"errors"
@@ -136,18 +137,7 @@ func parseIDs(args []string) ([]uint64, error) {
 }
 
 // deadLetter is a dead letter as /engine/dead-letters answers it.
-type deadLetter struct {
-	ID        uint64    `json:"id"`
-	Feed      string    `json:"feed"`
-	ControlID string    `json:"controlId"`
-	Lane      string    `json:"lane"`
-	Error     string    `json:"error"`
-	Location  string    `json:"location,omitempty"`
-	Attempts  int       `json:"attempts"`
-	Queued    time.Time `json:"queued"`
-	Failed    time.Time `json:"failed"`
-	Message   string    `json:"message,omitempty"`
-}
+type deadLetter = server.DeadLetterJSON
 
 // call sends one request and decodes a 2xx answer into v (when not nil);
 // any other answer is an error carrying the server's message.

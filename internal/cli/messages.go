@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"carerecord/internal/server"
 	"context"
 	"errors"
 	"flag"
@@ -110,24 +111,10 @@ type messagesClient struct {
 }
 
 // loggedMessage is a message as /engine/messages answers it.
-type loggedMessage struct {
-	ID        int64     `json:"id"`
-	Feed      string    `json:"feed"`
-	ControlID string    `json:"controlId"`
-	Type      string    `json:"type"`
-	Received  time.Time `json:"received"`
-	EventTime string    `json:"eventTime,omitempty"`
-	Status    string    `json:"status"`
-	Patients  []string  `json:"patients,omitempty"`
-	Became    []struct {
-		Reference string `json:"reference"`
-		Result    string `json:"result"`
-	} `json:"became,omitempty"`
-	Message string `json:"message,omitempty"`
-}
+type loggedMessage = server.MessageJSON
 
 // became says in a few words what m became.
-func (m loggedMessage) became() string {
+func became(m loggedMessage) string {
 	parts := make([]string, 0, len(m.Became))
 	for _, b := range m.Became {
 		if b.Result == "written" {
@@ -169,7 +156,7 @@ func (c messagesClient) list(ctx context.Context, q url.Values, limit int, asJSO
 	fmt.Fprintln(tw, "ID\tRECEIVED\tFEED\tTYPE\tCONTROL ID\tSTATUS\tBECAME")
 	for _, m := range all {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", m.ID, m.Received.Local().Format("2006-01-02 15:04:05"),
-			m.Feed, m.Type, oneLine(m.ControlID), m.Status, m.became())
+			m.Feed, m.Type, oneLine(m.ControlID), m.Status, became(m))
 	}
 	tw.Flush()
 	fmt.Fprintf(c.out, "%d messages\n", len(all))

@@ -185,26 +185,21 @@ func (s *syncer) blocks() ([]int, error) {
 }
 
 // syncBlock opens the block afresh each time: the server may compact a
-// block into a new file under the same name.
+// block into a new file under the same name. A block removed since it was
+// listed has nothing left to keep.
 func (s *syncer) syncBlock(n int) error {
-	f, err := os.Open(filepath.Join(s.dir, blockName(n)))
+	err := syncPath(filepath.Join(s.dir, blockName(n)))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil // removed since listed: nothing of it left to keep
+		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("queue: flush: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("queue: flush: %w", err)
-	}
-	return nil
+	return err
 }
 
 func blockName(n int) string { return strconv.Itoa(n) + ".blk" }
 
-func syncPath(dir string) error {
-	f, err := os.Open(dir)
+// syncPath fsyncs a file or a folder.
+func syncPath(path string) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("queue: flush: %w", err)
 	}

@@ -77,23 +77,8 @@ type fhirItem struct {
 }
 
 func (s *Server) ingestFHIR(w http.ResponseWriter, r *http.Request) {
-	e := s.engineOr404(w)
-	if e == nil {
-		return
-	}
-	name := r.PathValue("feed")
-	f, ok := e.feed(name)
+	e, f, lane, ok := s.feedAndLane(w, r, "live")
 	if !ok {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no feed named %q is configured", name)})
-		return
-	}
-	laneName := r.URL.Query().Get("lane")
-	if laneName == "" {
-		laneName = "live"
-	}
-	lane, ok := ingest.ParseLane(laneName)
-	if !ok {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "lane: want live or bulk"})
 		return
 	}
 	rep := fhirReport{Feed: f.Name, Lane: lane.String(), Rejected: []fhirRejection{}}

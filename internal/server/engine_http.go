@@ -165,7 +165,9 @@ func (s *Server) engineStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-type deadLetterJSON struct {
+// DeadLetterJSON is a dead letter as /engine/dead-letters answers it (the
+// command line decodes the same type).
+type DeadLetterJSON struct {
 	ID        uint64    `json:"id"`
 	Feed      string    `json:"feed"`
 	ControlID string    `json:"controlId"`
@@ -178,8 +180,8 @@ type deadLetterJSON struct {
 	Message   string    `json:"message,omitempty"`
 }
 
-func toJSON(d queue.DeadLetter, withBody bool) deadLetterJSON {
-	out := deadLetterJSON{ID: d.ID, Feed: d.Message.Feed, ControlID: d.Message.ID, Lane: d.Lane.String(),
+func toJSON(d queue.DeadLetter, withBody bool) DeadLetterJSON {
+	out := DeadLetterJSON{ID: d.ID, Feed: d.Message.Feed, ControlID: d.Message.ID, Lane: d.Lane.String(),
 		Error: d.Error, Location: d.Location, Attempts: d.Attempts, Queued: d.Queued, Failed: d.Failed}
 	if withBody {
 		out.Message = string(d.Message.Body)
@@ -206,7 +208,7 @@ func (s *Server) deadLetters(w http.ResponseWriter, r *http.Request) {
 		s.engineError(w, err)
 		return
 	}
-	out := make([]deadLetterJSON, 0, len(ds))
+	out := make([]DeadLetterJSON, 0, len(ds))
 	for _, d := range ds {
 		out = append(out, toJSON(d, false))
 	}

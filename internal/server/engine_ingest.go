@@ -54,24 +54,34 @@ func (e *engine) queueFile(ctx context.Context, f config.Feed, r io.Reader, lane
 	return ingest.QueueFile(ctx, ingest.CountFiles(e.q, e.beat.door(f.Name)), ingestFeed(f), r, lane)
 }
 
-func (s *Server) ingestMessages(w http.ResponseWriter, r *http.Request) {
+// feedAndLane reads the {feed} of a posting endpoint and its ?lane=
+// (default def), answering 404 or 400 itself when they are wrong.
+func (s *Server) feedAndLane(w http.ResponseWriter, r *http.Request, def string) (*engine, config.Feed, queue.Lane, bool) {
 	e := s.engineOr404(w)
 	if e == nil {
-		return
+		return nil, config.Feed{}, 0, false
 	}
 	name := r.PathValue("feed")
 	f, ok := e.feed(name)
 	if !ok {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no feed named %q is configured", name)})
-		return
+		return nil, f, 0, false
 	}
 	laneName := r.URL.Query().Get("lane")
 	if laneName == "" {
-		laneName = "bulk"
+		laneName = def
 	}
 	lane, ok := ingest.ParseLane(laneName)
 	if !ok {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "lane: want bulk or live"})
+		return nil, f, 0, false
+	}
+	return e, f, lane, true
+}
+
+func (s *Server) ingestMessages(w http.ResponseWriter, r *http.Request) {
+	e, f, lane, ok := s.feedAndLane(w, r, "bulk")
+	if !ok {
 		return
 	}
 	if r.ContentLength > MaxIngestBytes {

@@ -34,8 +34,9 @@ func (s *Server) messageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /engine/messages/{id}", s.message)
 }
 
-// messageJSON is a logged message as the endpoints answer it.
-type messageJSON struct {
+// MessageJSON is a logged message as the endpoints answer it (the command
+// line decodes the same type).
+type MessageJSON struct {
 	ID        int64        `json:"id"`
 	Feed      string       `json:"feed"`
 	ControlID string       `json:"controlId"`
@@ -44,26 +45,26 @@ type messageJSON struct {
 	EventTime string       `json:"eventTime,omitempty"`
 	Status    string       `json:"status"`
 	Patients  []string     `json:"patients,omitempty"`
-	Became    []becameJSON `json:"became,omitempty"`
+	Became    []BecameJSON `json:"became,omitempty"`
 	Message   string       `json:"message,omitempty"`
 }
 
-// becameJSON is what one entry of a message became: the version it wrote
+// BecameJSON is what one entry of a message became: the version it wrote
 // (or the current one it left as it was), and how.
-type becameJSON struct {
+type BecameJSON struct {
 	Reference string `json:"reference"` // Type/id/_history/N, or Type/id when nothing is stored
 	Result    string `json:"result"`    // written, unchanged, superseded or not stored
 }
 
-func messageOut(m store.MessageRecord) messageJSON {
-	out := messageJSON{ID: m.ID, Feed: m.Feed, ControlID: m.ControlID, Type: m.Type, Received: m.Received,
+func messageOut(m store.MessageRecord) MessageJSON {
+	out := MessageJSON{ID: m.ID, Feed: m.Feed, ControlID: m.ControlID, Type: m.Type, Received: m.Received,
 		EventTime: m.EventTime, Status: string(m.Status), Patients: m.Patients, Message: string(m.Body)}
 	for _, line := range m.Outcome {
 		ref, result, ok := strings.Cut(line, " ")
 		if !ok {
 			result = "written"
 		}
-		out.Became = append(out.Became, becameJSON{ref, result})
+		out.Became = append(out.Became, BecameJSON{ref, result})
 	}
 	return out
 }
@@ -80,9 +81,9 @@ func (s *Server) searchMessages(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := struct {
-		Messages []messageJSON `json:"messages"`
+		Messages []MessageJSON `json:"messages"`
 		Next     string        `json:"next,omitempty"`
-	}{Messages: make([]messageJSON, 0, len(ms))}
+	}{Messages: make([]MessageJSON, 0, len(ms))}
 	for _, m := range ms {
 		out.Messages = append(out.Messages, messageOut(m))
 	}
